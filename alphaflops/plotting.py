@@ -24,7 +24,7 @@ from matplotlib.lines import Line2D
 
 COLUMN_NAMES = ("H", "W", "Cin", "Cout", "K1", "K2")
 
-# Linestyles of the first, second, ... predictor; the measured lines are solid.
+# Linestyles of the first, second, ... predictor. Measured lines are solid.
 PREDICTOR_LINESTYLES = ("--", ":", "-.", (0, (5, 1, 1, 1, 1, 1)), (0, (1, 3)))
 
 BAND = 0.10
@@ -95,7 +95,7 @@ def plot_plot(plot, lines=None, predict=None, save_as=None, ax=None):
         Indices of the lines to draw. Default: every line.
     predict : callable or mapping of str to callable, optional
         A predictor takes an (n, 6) float array of layer dimensions and
-        returns n times in ms; a fitted model's ``predict`` works. Each
+        returns n times in ms, so a fitted model's ``predict`` works. Each
         predictor's times are drawn in the colour of the measured line,
         one linestyle per predictor. A mapping draws several predictors and
         labels them in the legend by their keys.
@@ -315,13 +315,13 @@ def _add_plot_legend(ax, predictors):
     ax.legend(handles=handles, loc="best", fontsize="small")
 
 
-def _positive_times(values, what, length=None):
+def _positive_times(values, description, length=None):
     values = np.asarray(values, dtype=np.float64)
     if values.ndim != 1 or (length is not None and len(values) != length):
         expected = "(n,)" if length is None else f"({length},)"
-        raise ValueError(f"{what} must have shape {expected}, got {values.shape}")
+        raise ValueError(f"{description} must have shape {expected}, got {values.shape}")
     if not np.all(np.isfinite(values) & (values > 0)):
-        raise ValueError(f"{what} must be positive and finite for a log-scale plot")
+        raise ValueError(f"{description} must be positive and finite for a log-scale plot")
     return values
 
 
