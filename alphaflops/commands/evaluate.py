@@ -1,9 +1,33 @@
-"""The ``alphaflops evaluate`` command (being written)."""
+"""The ``alphaflops evaluate`` command: errors of a saved model on any dataset."""
+
+import sys
+from pathlib import Path
+
+from alphaflops.commands.report import add_dataset_arguments, load_dataset_argument
 
 
 def configure(parser):
-    pass
+    parser.add_argument("--model", metavar="MODEL.json", type=Path, required=True,
+                        help="model file written by 'alphaflops fit' or model.save()")
+    add_dataset_arguments(parser)
+    parser.add_argument(
+        "--out", metavar="DIR", type=Path,
+        help="also write evaluation.json, evaluation.md and PNG figures of the predictions into DIR",
+    )
 
 
 def run(args):
-    raise NotImplementedError("alphaflops evaluate is being written")
+    from alphaflops import report
+    from alphaflops.models import load_model
+
+    if not args.model.is_file():
+        raise FileNotFoundError(f"model file {str(args.model)!r} not found")
+    model = load_model(args.model)
+    dataset, path = load_dataset_argument(args)
+
+    evaluation = report.evaluate_saved_model(model, dataset, model_path=args.model, dataset_path=path)
+    print(report.format_table(evaluation.data))
+    if args.out is not None:
+        written = report.write_report(evaluation, args.out, basename="evaluation")
+        print(f"\nwrote {len(written)} files to {args.out}", file=sys.stderr)
+    return 0

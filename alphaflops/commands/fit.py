@@ -1,9 +1,43 @@
-"""The ``alphaflops fit`` command (being written)."""
+"""The ``alphaflops fit`` command: fit a cost model and save it as a model file."""
+
+from pathlib import Path
+
+from alphaflops.commands.report import add_dataset_arguments, load_dataset_argument
 
 
 def configure(parser):
-    pass
+    add_dataset_arguments(parser)
+    parser.add_argument(
+        "--model", required=True, metavar="KIND",
+        help="model kind to fit: flops, alpha, or another kind registered for model files "
+             "(e.g. recommended, hybrid)",
+    )
+    parser.add_argument("--out", metavar="MODEL.json", type=Path, required=True,
+                        help="model file to write (versioned JSON)")
 
 
 def run(args):
-    raise NotImplementedError("alphaflops fit is being written")
+    from alphaflops import report
+
+    kinds = {kind: cls for kind, cls in report.model_kinds().items() if kind != "published"}
+    if args.model not in kinds:
+        raise ValueError(f"unknown model kind {args.model!r}: expected one of {', '.join(kinds)}")
+
+    dataset, path = load_dataset_argument(args)
+    model = report.fit_model(kinds[args.model](), dataset)
+    predictions = model.predict(dataset.X)
+    in_sample = report.compute_metrics(dataset.y, predictions)
+
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    model.save(args.out)
+
+    entry = {"params": model.params_, "standard_errors": getattr(model, "standard_errors_", {})}
+    print(f"fitted {args.model} on {dataset.name} ({len(dataset)} rows from {path})")
+    print("parameters (value +- standard error):")
+    for line in report.format_parameters(entry):
+        print(f"  {line}")
+    print("in-sample metrics:")
+    for name in report.METRIC_NAMES:
+        print(f"  {report.METRIC_LABELS[name]:<14} {in_sample[name]:.4f}")
+    print(f"wrote {args.out}")
+    return 0

@@ -1,9 +1,159 @@
-"""The ``alphaflops report`` command (being written)."""
+"""The ``alphaflops report`` command, and the dataset options shared by commands.
+
+Commands that read a dataset call :func:`add_dataset_arguments` in their
+``configure`` and :func:`load_dataset_argument` in their ``run``, so that
+``--dataset``, ``--format`` and ``--device`` mean the same everywhere.
+"""
+
+import sys
+from pathlib import Path
+
+DATASET_FORMATS = ("auto", "pickle", "json", "neusight", "csv")
+
+
+def add_dataset_arguments(parser, required=False):
+    """Add ``--dataset``, ``--format`` and ``--device`` to an argument parser."""
+    parser.add_argument(
+        "--dataset", metavar="PATH_OR_NAME", required=required,
+        help="measurement file, or the name of a dataset bundled with alphaflops "
+             "(see 'alphaflops datasets'); default: the default bundled dataset",
+    )
+    parser.add_argument(
+        "--format", choices=DATASET_FORMATS, default="auto",
+        help="file format of --dataset (default: auto, detected from the content)",
+    )
+    parser.add_argument(
+        "--device", metavar="FILE", type=Path,
+        help="NeuSight device file (JSON) whose GPU facts become the dataset's hardware record",
+    )
+    parser.add_argument(
+        "--columns", metavar="MAPPING", type=_column_mapping,
+        help="for --format csv: comma-separated FILE_COLUMN=FIELD pairs, FIELD being a layer argument "
+             "(height, width, in_channels, out_channels, kernel_size, ...), kind, batch or time",
+    )
+    parser.add_argument("--time-unit", choices=("ms", "s", "us"), default="ms",
+                        help="for --format csv: unit of the time column (default: ms)")
+
+
+def load_dataset_argument(args):
+    """Load the dataset that the ``--dataset`` options name.
+
+    Returns
+    -------
+    dataset : alphaflops.Dataset
+    path : str
+        The file read, or the bundled name as given.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``--dataset`` is neither a file nor a bundled name, or
+        ``--device`` does not exist.
+    alphaflops.errors.DatasetError
+        If the file is not a valid dataset.
+    """
+    from alphaflops.datasets import load_dataset
+
+    name = args.dataset if args.dataset is not None else _default_dataset_name()
+    if args.device is not None and not args.device.is_file():
+        raise FileNotFoundError(f"device file {str(args.device)!r} not found")
+
+    options = {"time_unit": args.time_unit}
+    if args.columns is not None:
+        options["columns"] = args.columns
+    if getattr(args, "group_by", None) is not None and args.format in ("auto", "csv", "neusight"):
+        options["group_column"] = args.group_by
+    dataset = load_dataset(name, format=args.format, device=args.device, **options)
+    return dataset, str(name)
+
+
+def _default_dataset_name():
+    from alphaflops.datasets.bundled import default_dataset_name
+
+    return default_dataset_name()
+
+
+def _column_mapping(text):
+    import argparse
+
+    mapping = {}
+    for pair in text.split(","):
+        column, separator, field = pair.partition("=")
+        if not separator or not column.strip() or not field.strip():
+            raise argparse.ArgumentTypeError(
+                f"invalid column mapping {pair!r}: expected FILE_COLUMN=FIELD, e.g. ms=time")
+        mapping[column.strip()] = field.strip()
+    return mapping
+
+
+def add_cross_validation_arguments(parser):
+    """Add ``--cv``, ``--folds``, ``--seed`` and ``--group-by`` to an argument parser."""
+    parser.add_argument(
+        "--cv", choices=("auto", "plot", "kfold", "none"), default="auto",
+        help="held-out predictions for the fitted models: leave-one-plot-out, shuffled K-fold, or none "
+             "(default: auto, leave-one-plot-out for datasets with plots, K-fold otherwise)",
+    )
+    parser.add_argument("--folds", type=_positive_folds, default=5,
+                        help="number of folds for K-fold cross-validation (default: 5)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed of the K-fold shuffle (default: 0)")
+    parser.add_argument(
+        "--group-by", metavar="COLUMN",
+        help="per-row metadata column of a table: hold out one value of it at a time instead of K-fold",
+    )
+
+
+def _positive_folds(text):
+    import argparse
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid fold count {text!r}: expected an integer >= 2") from None
+    if value < 2:
+        raise argparse.ArgumentTypeError(f"invalid fold count {value}: expected an integer >= 2")
+    return value
 
 
 def configure(parser):
-    pass
+    add_dataset_arguments(parser)
+    parser.add_argument("--out", metavar="DIR", type=Path, default=Path("report"),
+                        help="folder for report.json, report.md and the PNG figures (default: ./report)")
+    parser.add_argument(
+        "--models", metavar="NAMES",
+        help="comma-separated report names of the models to evaluate "
+             "(default: every registered model, e.g. alpha_published,flops,alpha_fitted)",
+    )
+    add_cross_validation_arguments(parser)
+    parser.add_argument("--no-figures", action="store_true", help="write report.json and report.md only")
+    parser.add_argument("--no-audit", action="store_true", help="leave the plausibility audit out")
 
 
 def run(args):
-    raise NotImplementedError("alphaflops report is being written")
+    from alphaflops import report
+
+    dataset, path = load_dataset_argument(args)
+    names = None if args.models is None else _split_names(args.models)
+    models = report.default_models(names)
+    plan = report.default_plan(dataset, args.cv, args.folds, args.seed, args.group_by)
+
+    built = report.build_report(dataset, models, plan, dataset_path=path, run_audit=not args.no_audit)
+    written = report.write_report(built, args.out, figures=not args.no_figures)
+
+    print(report.format_table(built.data))
+    print(f"\nwrote {len(written)} files to {args.out}: report.json, report.md"
+          f"{_figure_note(len(written) - 2)}", file=sys.stderr)
+    return 0
+
+
+def _split_names(text):
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    if not names:
+        raise ValueError(f"invalid --models {text!r}: expected comma-separated model names")
+    return names
+
+
+def _figure_note(count):
+    if count <= 0:
+        return ""
+    return f" and {count} PNG figure(s)"
