@@ -109,7 +109,11 @@ class Report:
 
 def report_name(kind):
     """Return the report key of a model kind (``"alpha"`` -> ``"alpha_fitted"``)."""
-    return REPORT_NAMES.get(kind, kind)
+    from alphaflops.models.files import MODEL_KINDS
+
+    cls = MODEL_KINDS.get(kind)
+    name = getattr(cls, "benchmark_name", None)
+    return name or REPORT_NAMES.get(kind, kind)
 
 
 def model_kinds():
@@ -136,7 +140,9 @@ def default_models(names=None):
     ----------
     names : iterable of str, optional
         Report names (``alpha_published``, ``flops``, ``alpha_fitted``, ...)
-        to keep. Default: every kind in the registry.
+        to keep, in this order. Default: every model of
+        :func:`alphaflops.models.benchmark_models`, the known kinds first in
+        the order published, flops, alpha, recommended, hybrid.
 
     Returns
     -------
@@ -149,12 +155,13 @@ def default_models(names=None):
     ValueError
         If a requested name is not a registered model.
     """
-    from alphaflops.models import published_model
+    from alphaflops.models import benchmark_models
 
-    models = {}
-    for kind, estimator_class in model_kinds().items():
-        name = report_name(kind)
-        models[name] = published_model() if kind == "published" else estimator_class()
+    available = benchmark_models()
+    preferred = [report_name(kind) for kind in model_kinds()]
+    order = [name for name in preferred if name in available]
+    order += [name for name in available if name not in order]
+    models = {name: available[name] for name in order}
     if names is None:
         return models
 
@@ -342,10 +349,12 @@ def evaluate_model(model, dataset, plan):
     """
     from sklearn.base import clone
 
+    from alphaflops.models import fit_dataset
+
     fitted_here = not _is_fitted(model)
     if fitted_here:
         unfitted = clone(model)
-        fit_model(model, dataset)
+        fit_dataset(model, dataset)
 
     predictions = np.asarray(model.predict(dataset.X), dtype=np.float64)
     entry = _model_description(model)
@@ -371,14 +380,6 @@ def _model_description(model):
     if excluded is not None:
         entry["excluded_rows"] = _json_ready(list(excluded))
     return entry
-
-
-def fit_model(model, dataset):
-    """Fit ``model`` to the whole dataset and record the hardware and dataset hash on it."""
-    model.fit(dataset.X, dataset.y)
-    model.hardware_ = dict(dataset.hardware or {})
-    model.dataset_sha256_ = getattr(dataset, "sha256", None)
-    return model
 
 
 def run_cross_validation(estimator, dataset, plan):

@@ -18,13 +18,14 @@ def configure(parser):
 
 def run(args):
     from alphaflops import report
+    from alphaflops.models import fit_dataset
 
     kinds = {kind: cls for kind, cls in report.model_kinds().items() if kind != "published"}
     if args.model not in kinds:
         raise ValueError(f"unknown model kind {args.model!r}: expected one of {', '.join(kinds)}")
 
     dataset, path = load_dataset_argument(args)
-    model = report.fit_model(kinds[args.model](), dataset)
+    model = fit_dataset(kinds[args.model](), dataset)
     predictions = model.predict(dataset.X)
     in_sample = report.compute_metrics(dataset.y, predictions)
 
