@@ -1,0 +1,263 @@
+"""Tests of alphaflops.report: report dict, Markdown, figures and cross-validation plans."""
+
+import json
+
+import numpy as np
+import pytest
+
+from alphaflops import report
+from alphaflops.datasets import Dataset, Table
+from alphaflops.layers import Conv2D, Dense
+
+METRIC_KEYS = {"mape", "median_ape", "max_ape", "rmse_ms", "spearman", "within_10pct"}
+BASE_MODELS = ["alpha_published", "flops", "alpha_fitted"]
+
+
+@pytest.fixture(scope="module")
+def t2000(t2000_path):
+    from alphaflops import load_dataset
+
+    return load_dataset(t2000_path)
+
+
+@pytest.fixture(scope="module")
+def t2000_report(t2000, t2000_path):
+    models = report.default_models(BASE_MODELS)
+    return report.build_report(t2000, models, dataset_path=t2000_path, run_audit=False)
+
+
+def make_table_dataset(rows=60, seed=0, group_column=None):
+    """Build a table of random convolutions and dense layers with times that grow with FLOPs."""
+    rng = np.random.default_rng(seed)
+    layers = []
+    for index in range(rows):
+        if index % 5 == 0:
+            layers.append(Dense(int(rng.integers(16, 512)), int(rng.integers(16, 512)),
+                                batch=int(rng.integers(1, 16))))
+        else:
+            kernel = int(rng.choice([1, 3, 5]))
+            layers.append(Conv2D(int(rng.integers(4, 48)), int(rng.integers(4, 48)),
+                                 int(rng.integers(1, 128)), int(rng.integers(1, 128)), kernel,
+                                 batch=int(rng.integers(1, 4))))
+    X = np.array([layer.to_row() for layer in layers])
+    times = 0.05 + 2e-9 * X.prod(axis=1) * rng.uniform(0.9, 1.1, rows)
+    source = np.array(["a", "b", "c"])[np.arange(rows) % 3]
+    table = Table(layers, times, metadata={"source": source}, group_column=group_column)
+    return Dataset("random_layers", table=table, hardware={"name": "test GPU"})
+
+
+def test_published_mape_on_t2000(t2000_report):
+    mape = t2000_report.data["models"]["alpha_published"]["in_sample"]["mape"]
+    assert round(mape, 4) == 0.2163
+
+
+def test_report_schema_top_level(t2000_report, t2000_path):
+    data = t2000_report.data
+    assert {"alphaflops_version", "dataset", "models", "cross_validation"} <= set(data)
+    assert data["dataset"]["path"] == str(t2000_path)
+    assert data["dataset"]["rows"] == 721
+    assert data["dataset"]["plots"] == 8
+    assert len(data["dataset"]["sha256"]) == 64
+    assert data["dataset"]["hardware"]["name"] == "Quadro T2000"
+
+
+def test_report_schema_per_model(t2000_report, t2000):
+    for name, entry in t2000_report.data["models"].items():
+        assert set(entry["in_sample"]) == METRIC_KEYS, name
+        assert list(entry["per_plot"]) == t2000.plot_names, name
+        for metrics in entry["per_plot"].values():
+            assert set(metrics) == METRIC_KEYS, name
+        assert isinstance(entry["params"], dict), name
+
+
+def test_cross_validation_only_for_fitted(t2000_report, t2000):
+    models = t2000_report.data["models"]
+    assert "cross_validation" not in models["alpha_published"]
+    for name in ("flops", "alpha_fitted"):
+        block = models[name]["cross_validation"]
+        assert METRIC_KEYS <= set(block)
+        assert set(block["per_plot"]) == set(t2000.plot_names)
+    assert t2000_report.data["cross_validation"]["method"] == "plot"
+
+
+def test_held_out_worse_than_in_sample(t2000_report):
+    entry = t2000_report.data["models"]["alpha_fitted"]
+    assert entry["cross_validation"]["mape"] > entry["in_sample"]["mape"]
+
+
+def test_standard_errors_for_fitted_params(t2000_report):
+    entry = t2000_report.data["models"]["alpha_fitted"]
+    assert set(entry["standard_errors"]) == set(entry["params"])
+    assert all(error is not None and error > 0 for error in entry["standard_errors"].values())
+
+
+def test_fitted_alpha_beats_published(t2000_report):
+    models = t2000_report.data["models"]
+    assert models["alpha_fitted"]["in_sample"]["mape"] < models["alpha_published"]["in_sample"]["mape"]
+
+
+def test_table_has_column_per_model(t2000_report):
+    table = report.format_table(t2000_report.data)
+    header = table.splitlines()[1].split()
+    assert header == ["metric", *BASE_MODELS]
+    assert "0.2163" in table
+
+
+def test_table_marks_missing_cv(t2000_report):
+    lines = report.format_table(t2000_report.data).splitlines()
+    held_out = [line for line in lines if line.startswith("held-out MAPE")]
+    assert len(held_out) == 1
+    assert held_out[0].split()[2] == "-"
+
+
+def test_write_report_files(t2000_report, tmp_path):
+    written = report.write_report(t2000_report, tmp_path)
+
+    names = sorted(path.name for path in written)
+    assert "report.json" in names
+    assert "report.md" in names
+    assert len([name for name in names if name.endswith(".png")]) == 8
+    for path in written:
+        assert path.stat().st_size > 0
+
+
+def test_written_json_matches_data(t2000_report, tmp_path):
+    report.write_report(t2000_report, tmp_path, figures=False)
+    data = json.loads((tmp_path / "report.json").read_text())
+    assert data["models"]["alpha_published"]["in_sample"] == pytest.approx(
+        t2000_report.data["models"]["alpha_published"]["in_sample"])
+    assert data["figures"] == []
+
+
+def test_markdown_sections(t2000_report):
+    markdown = report.format_markdown(t2000_report.data)
+    for heading in ("# alphaflops report: t2000", "## Error metrics", "## Parameters", "## MAPE per plot"):
+        assert heading in markdown
+    assert "0.2163" in markdown
+    assert "+-" in markdown
+
+
+def test_markdown_lists_audit():
+    data = {
+        "alphaflops_version": "0", "dataset": {"name": "d", "rows": 1, "plots": 0, "hardware": {}},
+        "models": {},
+        "audit": {"rows": [{"plot": "p", "line": 0, "row": 3, "config": [300, 300, 150, 150, 1, 1],
+                            "time_ms": 0.2, "bound_ms": 1.1, "ratio": 5.5}],
+                  "peak_flops": 3.3e12, "bandwidth": None, "assumptions": ["compute bound only"]},
+    }
+    markdown = report.format_markdown(data)
+    assert "## Plausibility audit" in markdown
+    assert "1 row(s) measured faster than the bound." in markdown
+    assert "| p | 0 | 3 | 300, 300, 150, 150, 1, 1 | 0.2 | 1.1 | 5.5 |" in markdown
+
+
+def test_audit_included_when_available(t2000):
+    pytest.importorskip("alphaflops.audit")
+    built = report.build_report(t2000, report.default_models(["alpha_published"]))
+    assert isinstance(built.data["audit"]["rows"], list)
+    assert len(built.data["audit"]["rows"]) > 0
+
+
+def test_table_dataset_uses_kfold():
+    dataset = make_table_dataset()
+    plan = report.default_plan(dataset)
+    assert plan.method == "kfold"
+    assert plan.n_splits == 5
+    assert plan.seed == 0
+
+
+def test_table_dataset_figures(tmp_path):
+    dataset = make_table_dataset()
+    built = report.build_report(dataset, report.default_models(["alpha_published", "flops"]))
+    written = report.write_report(built, tmp_path)
+
+    names = {path.name for path in written}
+    assert {"predicted_vs_measured.png", "residuals.png", "predicted_vs_measured_held_out.png"} <= names
+    assert built.data["models"]["flops"]["per_plot"] == {}
+    assert built.data["dataset"]["plots"] == 0
+
+
+def test_kfold_is_reproducible():
+    dataset = make_table_dataset()
+    models = report.default_models(["flops"])
+    first = report.build_report(dataset, models)
+    second = report.build_report(dataset, report.default_models(["flops"]))
+    np.testing.assert_array_equal(first.held_out["flops"], second.held_out["flops"])
+
+
+def test_group_column_plan():
+    dataset = make_table_dataset()
+    plan = report.default_plan(dataset, group_by="source")
+    built = report.build_report(dataset, report.default_models(["flops"]), plan)
+
+    assert plan.method == "group"
+    assert set(built.data["models"]["flops"]["cross_validation"]["per_plot"]) == {"a", "b", "c"}
+
+
+def test_table_group_column_picked_by_default():
+    dataset = make_table_dataset(group_column="source")
+    assert report.default_plan(dataset).method == "group"
+    assert report.default_plan(dataset, method="kfold").method == "kfold"
+
+
+def test_unknown_group_column_raises():
+    with pytest.raises(ValueError, match="grouping column 'device' not found.*source"):
+        report.default_plan(make_table_dataset(), group_by="device")
+
+
+def test_plot_cv_without_plots_raises():
+    with pytest.raises(ValueError, match="needs at least 2 plots"):
+        report.default_plan(make_table_dataset(), method="plot")
+
+
+def test_no_cross_validation_plan():
+    dataset = make_table_dataset()
+    plan = report.default_plan(dataset, method="none")
+    built = report.build_report(dataset, report.default_models(["flops"]), plan)
+    assert "cross_validation" not in built.data["models"]["flops"]
+
+
+def test_default_models_follow_registry():
+    from alphaflops.models.files import MODEL_KINDS
+
+    names = list(report.default_models())
+    assert names[:3] == BASE_MODELS
+    for kind in ("recommended", "hybrid"):
+        if kind in MODEL_KINDS:
+            assert kind in names
+
+
+def test_unknown_model_name_raises():
+    with pytest.raises(ValueError, match="unknown model name.*nonexistent"):
+        report.default_models(["flops", "nonexistent"])
+
+
+def test_evaluate_saved_model_schema(t2000, tmp_path):
+    from alphaflops import load_model
+
+    model = report.default_models(["flops"])["flops"].fit(t2000.X, t2000.y)
+    model.save(tmp_path / "flops.json")
+    evaluation = report.evaluate_saved_model(load_model(tmp_path / "flops.json"), t2000,
+                                             model_path=tmp_path / "flops.json")
+
+    entry = evaluation.data["models"]["flops"]
+    assert set(entry["metrics"]) == METRIC_KEYS
+    assert list(entry["per_plot"]) == t2000.plot_names
+    assert evaluation.data["model"]["kind"] == "flops"
+    assert "in-sample" not in report.format_table(evaluation.data)
+
+
+def test_format_parameters_with_errors():
+    lines = report.format_parameters({"params": {"a": 0.5, "b": 2.0}, "standard_errors": {"a": 0.01, "b": None}})
+    assert lines == ["a = 0.5 +- 0.01", "b = 2"]
+
+
+def test_json_ready_replaces_nan():
+    converted = report._json_ready({"x": np.float64("nan"), "y": np.arange(2), "z": (np.int64(3),)})
+    assert converted == {"x": None, "y": [0, 1], "z": [3]}
+
+
+def test_safe_file_name():
+    assert report.safe_file_name("incresing_Cin_100-1000") == "incresing_Cin_100-1000"
+    assert report.safe_file_name("a/b c$") == "a_b_c"
+    assert report.safe_file_name("..") == "plot"
