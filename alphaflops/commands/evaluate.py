@@ -3,7 +3,7 @@
 import sys
 from pathlib import Path
 
-from alphaflops.commands.report import add_dataset_arguments, load_dataset_argument
+from alphaflops.commands.report import add_dataset_arguments, check_output_folder, load_dataset_argument
 
 
 def configure(parser):
@@ -20,6 +20,8 @@ def run(args):
     from alphaflops import report
     from alphaflops.models import load_model
 
+    if args.out is not None:
+        check_output_folder(args.out)
     if not args.model.is_file():
         raise FileNotFoundError(f"model file {str(args.model)!r} not found")
     model = load_model(args.model)

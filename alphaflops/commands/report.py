@@ -132,6 +132,7 @@ def configure(parser):
 def run(args):
     from alphaflops import report
 
+    check_output_folder(args.out)
     dataset, path = load_dataset_argument(args)
     names = None if args.models is None else _split_names(args.models)
     models = report.default_models(names)
@@ -144,6 +145,12 @@ def run(args):
     print(f"\nwrote {len(written)} files to {args.out}: report.json, report.md"
           f"{_figure_note(len(written) - 2)}", file=sys.stderr)
     return 0
+
+
+def check_output_folder(path):
+    """Raise NotADirectoryError if ``path`` exists and is not a folder, before any work is done."""
+    if path.exists() and not path.is_dir():
+        raise NotADirectoryError(f"output folder {str(path)!r} is an existing file; give a folder for --out")
 
 
 def _split_names(text):

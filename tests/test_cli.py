@@ -1,0 +1,227 @@
+"""Tests of the report, fit and evaluate commands, run through alphaflops.cli.main."""
+
+import contextlib
+import io
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from alphaflops.cli import main
+
+BASE_MODELS = "alpha_published,flops,alpha_fitted"
+
+
+def run_cli(capsys, *argv):
+    """Run the command line in-process and return (exit status, stdout, stderr)."""
+    try:
+        status = main([str(arg) for arg in argv])
+    except SystemExit as exit_:
+        status = exit_.code
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def assert_one_line_error(status, stderr, command, expected):
+    assert status == 1
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1, stderr
+    assert lines[0].startswith(f"alphaflops {command}: error: ")
+    assert expected in lines[0]
+    assert "Traceback" not in stderr
+
+
+def assert_usage_error(status, stderr, expected):
+    assert status == 2
+    assert "Traceback" not in stderr
+    assert expected in stderr.strip().splitlines()[-1]
+
+
+@pytest.fixture(scope="module")
+def fitted_model(t2000_path, tmp_path_factory):
+    """Model file of an alpha model fitted on the T2000 set by ``alphaflops fit``."""
+    path = tmp_path_factory.mktemp("model") / "alpha.json"
+    status = main(["fit", "--dataset", str(t2000_path), "--model", "alpha", "--out", str(path)])
+    assert status == 0
+    return path
+
+
+@pytest.fixture(scope="module")
+def t2000_report(t2000_path, tmp_path_factory):
+    """Output folder and stdout of ``alphaflops report`` on the T2000 set with the three base models."""
+    out = tmp_path_factory.mktemp("report")
+    stdout = io.StringIO()
+    with contextlib.redirect_stdout(stdout):
+        status = main(["report", "--dataset", str(t2000_path), "--out", str(out), "--models", BASE_MODELS])
+    assert status == 0
+    return out, stdout.getvalue()
+
+
+def test_report_prints_published_mape(t2000_report):
+    _, stdout = t2000_report
+    assert "0.2163" in stdout
+    assert stdout.splitlines()[1].split() == ["metric", "alpha_published", "flops", "alpha_fitted"]
+
+
+def test_report_writes_json_md_png(t2000_report):
+    out, _ = t2000_report
+
+    data = json.loads((out / "report.json").read_text())
+    assert round(data["models"]["alpha_published"]["in_sample"]["mape"], 4) == 0.2163
+    assert set(data["models"]) == set(BASE_MODELS.split(","))
+    assert "cross_validation" in data["models"]["alpha_fitted"]
+    assert (out / "report.md").read_text().startswith("# alphaflops report: t2000")
+    assert len(list(out.glob("plot_*.png"))) == 8
+    assert data["figures"] == sorted(path.name for path in out.glob("plot_*.png"))
+
+
+def test_report_kfold_option(capsys, t2000_path, tmp_path):
+    status, stdout, _ = run_cli(capsys, "report", "--dataset", t2000_path, "--out", tmp_path,
+                                "--models", "flops", "--cv", "kfold", "--folds", "3", "--seed", "7",
+                                "--no-figures")
+    data = json.loads((tmp_path / "report.json").read_text())
+    assert status == 0
+    assert "3-fold (seed 7)" in stdout
+    assert data["cross_validation"]["n_splits"] == 3
+    assert list(tmp_path.glob("*.png")) == []
+
+
+def test_report_without_arguments(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    status, stdout, stderr = run_cli(capsys, "report")
+
+    assert status == 0, stderr
+    data = json.loads((tmp_path / "report" / "report.json").read_text())
+    assert data["dataset"]["rows"] > 0
+    assert "alpha_published" in stdout
+    assert list((tmp_path / "report").glob("*.png"))
+
+
+def test_console_script_report(t2000_path, tmp_path):
+    executable = shutil.which("alphaflops", path=str(Path(sys.executable).parent))
+    assert executable is not None
+    result = subprocess.run(
+        [executable, "report", "--dataset", str(t2000_path), "--out", str(tmp_path)],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    data = json.loads((tmp_path / "report.json").read_text())
+    assert round(data["models"]["alpha_published"]["in_sample"]["mape"], 4) == 0.2163
+    assert "0.2163" in result.stdout
+    assert (tmp_path / "report.md").exists()
+
+
+def test_fit_prints_parameters(capsys, t2000_path, tmp_path):
+    path = tmp_path / "flops.json"
+    status, stdout, _ = run_cli(capsys, "fit", "--dataset", t2000_path, "--model", "flops", "--out", path)
+
+    assert status == 0
+    assert "+-" in stdout
+    assert "MAPE" in stdout
+    assert json.loads(path.read_text())["kind"] == "flops"
+
+
+def test_evaluate_matches_fit(capsys, fitted_model, t2000_path):
+    from alphaflops import load_dataset, load_model
+    from alphaflops.evaluation import metrics
+
+    dataset = load_dataset(t2000_path)
+    expected = metrics(dataset.y, load_model(fitted_model).predict(dataset.X))["mape"]
+    status, stdout, _ = run_cli(capsys, "evaluate", "--model", fitted_model, "--dataset", t2000_path)
+
+    assert status == 0
+    assert f"{expected:.4f}" in stdout
+    assert stdout.splitlines()[1].split() == ["metric", "alpha_fitted"]
+
+
+def test_evaluate_out_writes_plots(capsys, fitted_model, t2000_path, tmp_path):
+    status, _, _ = run_cli(capsys, "evaluate", "--model", fitted_model, "--dataset", t2000_path,
+                           "--out", tmp_path)
+
+    data = json.loads((tmp_path / "evaluation.json").read_text())
+    assert status == 0
+    assert data["model"]["kind"] == "alpha"
+    assert set(data["models"]["alpha_fitted"]["metrics"]) >= {"mape", "spearman"}
+    assert len(list(tmp_path.glob("plot_*.png"))) == 8
+    assert (tmp_path / "evaluation.md").exists()
+
+
+def test_missing_dataset_file(capsys, tmp_path):
+    status, _, stderr = run_cli(capsys, "report", "--dataset", tmp_path / "missing.pickle",
+                                "--out", tmp_path / "out")
+    assert_one_line_error(status, stderr, "report", "missing.pickle")
+
+
+def test_foreign_dataset_file(capsys, tmp_path):
+    path = tmp_path / "notes.txt"
+    path.write_text("not a dataset\n")
+    status, _, stderr = run_cli(capsys, "fit", "--dataset", path, "--model", "flops", "--out",
+                                tmp_path / "m.json")
+    assert_one_line_error(status, stderr, "fit", "notes.txt")
+
+
+def test_missing_model_file(capsys, t2000_path, tmp_path):
+    status, _, stderr = run_cli(capsys, "evaluate", "--model", tmp_path / "none.json", "--dataset", t2000_path)
+    assert_one_line_error(status, stderr, "evaluate", "none.json")
+
+
+def test_invalid_model_file(capsys, t2000_path, tmp_path):
+    path = tmp_path / "broken.json"
+    path.write_text('{"format": "something else"}')
+    status, _, stderr = run_cli(capsys, "evaluate", "--model", path, "--dataset", t2000_path)
+    assert_one_line_error(status, stderr, "evaluate", "broken.json")
+
+
+def test_missing_device_file(capsys, t2000_path, tmp_path):
+    status, _, stderr = run_cli(capsys, "report", "--dataset", t2000_path, "--device",
+                                tmp_path / "device.json", "--out", tmp_path)
+    assert_one_line_error(status, stderr, "report", "device.json")
+
+
+def test_unknown_model_kind(capsys, t2000_path, tmp_path):
+    status, _, stderr = run_cli(capsys, "fit", "--dataset", t2000_path, "--model", "magic",
+                                "--out", tmp_path / "m.json")
+    assert_one_line_error(status, stderr, "fit", "'magic'")
+
+
+def test_unknown_report_model(capsys, t2000_path, tmp_path):
+    status, _, stderr = run_cli(capsys, "report", "--dataset", t2000_path, "--models", "flops,magic",
+                                "--out", tmp_path)
+    assert_one_line_error(status, stderr, "report", "magic")
+
+
+def test_group_by_without_metadata(capsys, t2000_path, tmp_path):
+    status, _, stderr = run_cli(capsys, "report", "--dataset", t2000_path, "--group-by", "device",
+                                "--out", tmp_path)
+    assert_one_line_error(status, stderr, "report", "'device'")
+
+
+def test_out_is_a_file(capsys, t2000_path, tmp_path):
+    out = tmp_path / "taken"
+    out.write_text("")
+    status, _, stderr = run_cli(capsys, "report", "--dataset", t2000_path, "--models", "flops",
+                                "--out", out)
+    assert_one_line_error(status, stderr, "report", "taken")
+
+
+def test_fit_without_out(capsys, t2000_path):
+    status, _, stderr = run_cli(capsys, "fit", "--dataset", t2000_path, "--model", "flops")
+    assert_usage_error(status, stderr, "--out")
+
+
+def test_invalid_format_choice(capsys, t2000_path, tmp_path):
+    status, _, stderr = run_cli(capsys, "report", "--dataset", t2000_path, "--format", "xlsx")
+    assert_usage_error(status, stderr, "xlsx")
+
+
+def test_invalid_fold_count(capsys, t2000_path):
+    status, _, stderr = run_cli(capsys, "report", "--dataset", t2000_path, "--folds", "1")
+    assert_usage_error(status, stderr, "invalid fold count 1")
+
+
+def test_invalid_column_mapping(capsys, t2000_path):
+    status, _, stderr = run_cli(capsys, "evaluate", "--model", "m.json", "--columns", "height")
+    assert_usage_error(status, stderr, "invalid column mapping 'height'")
