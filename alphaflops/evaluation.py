@@ -70,9 +70,9 @@ def metrics(y_true, y_pred, skip_nonpositive=False):
         _require_rows(
             positive,
             "measured time",
-            "is zero or negative; relative errors need positive times "
-            "(drop those rows or pass skip_nonpositive=True)",
+            "is zero or negative",
             y_true,
+            "; relative errors need positive times, so drop those rows or pass skip_nonpositive=True",
         )
 
     result = _error_metrics(y_true, y_pred)
@@ -115,13 +115,13 @@ def _as_1d(values, name):
     return array
 
 
-def _require_rows(ok, what, problem, values):
+def _require_rows(ok, what, problem, values, fix=""):
     bad = np.flatnonzero(~ok)
     if bad.size == 0:
         return
-    shown = ", ".join(f"{row} ({values[row]!r})" for row in bad[:_MAX_ROWS_SHOWN])
+    shown = ", ".join(f"{row} ({float(values[row])!r})" for row in bad[:_MAX_ROWS_SHOWN])
     more = f" and {bad.size - _MAX_ROWS_SHOWN} more" if bad.size > _MAX_ROWS_SHOWN else ""
-    raise ValueError(f"{what} {problem} in {bad.size} row(s): {shown}{more}")
+    raise ValueError(f"{what} {problem} in {bad.size} row(s): {shown}{more}{fix}")
 
 
 @dataclass

@@ -2,20 +2,19 @@
 
 import numpy as np
 
+from alphaflops.alpha import PUBLISHED_CONSTANTS
 from alphaflops.errors import ModelFileError
 from alphaflops.models.alpha_model import alpha_time, kernel_class_index, kernel_class_names
 from alphaflops.models.base import CostModel
 
-# Constants of the plotting script in the public repository
-# asperti/alpha_flops_dataset, published with "Dissecting FLOPs along input
-# dimensions for GreenAI cost estimations" (Asperti, Evangelista, Marzolla;
-# LOD 2021; arXiv:2107.11949). The scale is milliseconds per million
-# multiply-accumulates on a Quadro T2000; (beta, gamma) are for 1x1 kernels
-# (K1 * K2 = 1) and for larger ones.
+# The constants live in alphaflops.alpha (PUBLISHED_CONSTANTS), which gives
+# their source. The scale is milliseconds per million multiply-accumulates on
+# a Quadro T2000; (beta, gamma) are for 1x1 kernels (K1 * K2 = 1) and for
+# larger ones, the classes split by kernel area 1.
 PUBLISHED_KERNEL_CLASSES = (1,)
-PUBLISHED_TIME_PER_MMAC = 0.0375
-PUBLISHED_BETAS = (0.02, 0.001)
-PUBLISHED_GAMMAS = (0.99, 0.56)
+PUBLISHED_TIME_PER_MMAC = PUBLISHED_CONSTANTS["scale_ms_per_mmac"]
+PUBLISHED_BETAS = tuple(PUBLISHED_CONSTANTS["classes"][name].beta for name in ("1x1", "larger"))
+PUBLISHED_GAMMAS = tuple(PUBLISHED_CONSTANTS["classes"][name].gamma for name in ("1x1", "larger"))
 
 # Data the constants were fitted on: the hardware record and SHA-256 of the
 # published data.pickle, and the range of its 721 rows (H, W, Cin, Cout, K1,
