@@ -359,7 +359,7 @@ def evaluate_model(model, dataset, plan):
     predictions = np.asarray(model.predict(dataset.X), dtype=np.float64)
     entry = _model_description(model)
     entry["in_sample"] = compute_metrics(dataset.y, predictions)
-    entry["per_plot"] = per_plot_metrics(dataset, predictions)
+    entry["per_plot"] = per_plot_metrics(dataset, predictions, plan.group_by)
 
     held_out = None
     if fitted_here and plan.method != "none":
@@ -401,12 +401,34 @@ def compute_metrics(y_true, y_pred):
     return _json_ready(dict(metrics(y_true, y_pred)))
 
 
-def per_plot_metrics(dataset, predictions):
-    """Return the metrics of each plot's rows, keyed by plot name (empty without plots)."""
+def per_plot_metrics(dataset, predictions, group_by=None):
+    """Return the metrics of each plot's rows, or of each group's rows.
+
+    Parameters
+    ----------
+    dataset : alphaflops.Dataset
+    predictions : numpy.ndarray, shape (n,)
+        Predicted times in ms.
+    group_by : str, optional
+        Metadata column whose values define the groups, used for tables.
+
+    Returns
+    -------
+    dict of str to dict
+        Metrics keyed by plot name, by group value (``group_by`` given), or
+        empty for a table without ``group_by``.
+    """
+    if group_by is not None:
+        labels = np.asarray(dataset.metadata[group_by]).astype(str)
+        names = sorted(set(labels.tolist()))
+    else:
+        labels = np.asarray(dataset.groups)
+        names = list(dataset.plot_names)
+        labels = np.array([names[index] if 0 <= index < len(names) else "" for index in labels])
+
     result = {}
-    groups = np.asarray(dataset.groups)
-    for index, name in enumerate(dataset.plot_names):
-        mask = groups == index
+    for name in names:
+        mask = labels == name
         if np.any(mask):
             result[name] = compute_metrics(dataset.y[mask], predictions[mask])
     return result
@@ -633,7 +655,10 @@ def _markdown_per_plot(data):
         row += [_format_value(models[name]["cross_validation"].get("per_plot", {}).get(plot, {}).get("mape"))
                 for name in names if "cross_validation" in models[name]]
         rows.append(row)
-    return "\n".join(["## MAPE per plot", "", markdown_table(header, rows)])
+    group_by = data.get("cross_validation", {}).get("group_by")
+    heading = "## MAPE per plot" if group_by is None else f"## MAPE per value of {group_by}"
+    header[0] = "plot" if group_by is None else group_by
+    return "\n".join([heading, "", markdown_table(header, rows)])
 
 
 def _markdown_audit(audit):

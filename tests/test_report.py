@@ -192,6 +192,7 @@ def test_group_column_plan():
 
     assert plan.method == "group"
     assert set(built.data["models"]["flops"]["cross_validation"]["per_plot"]) == {"a", "b", "c"}
+    assert set(built.data["models"]["flops"]["per_plot"]) == {"a", "b", "c"}
 
 
 def test_table_group_column_picked_by_default():
