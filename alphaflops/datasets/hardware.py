@@ -69,7 +69,8 @@ def normalize_hardware(record):
     elif _PUBLISHED_KEYS <= record.keys():
         normalized = _from_published(record)
     else:
-        normalized = {}
+        name = record.get("GPU", record.get("Device"))
+        normalized = {} if name is None else {"name": str(name)}
     normalized["original"] = dict(record)
     return normalized
 

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from alphaflops.datasets.hardware import normalize_hardware, read_neusight_device
+from alphaflops.datasets.neusight import check_device_name, is_neusight_header
 from alphaflops.errors import DatasetError
 
 #: Formats that :func:`load_dataset` reads.
@@ -38,10 +39,10 @@ def load_dataset(
     device : str or os.PathLike or dict, optional
         Hardware record for the dataset: a NeuSight device JSON file or a
         dict; replaces the record stored in the file.
-    columns : dict of str -> str, optional
+    columns : dict of str -> str or list of str, optional
         For "csv": maps file columns to layer arguments (``height``,
-        ``in_channels``, ``kernel_size``, ...), ``"kind"``, ``"batch"`` or
-        ``"time"``.
+        ``in_channels``, ``kernel_size``, ``batch``, ...), ``"kind"`` or
+        ``"time"``; see :func:`alphaflops.datasets.generic_csv.read_csv`.
     time_unit : {"ms", "s", "us"}
         For "csv": unit of the time column.
     group_column : str, optional
@@ -77,7 +78,9 @@ def load_dataset(
     if name is not None:
         dataset.name = str(name)
     if device is not None:
-        dataset.hardware = _read_device(device)
+        hardware = _read_device(device)
+        check_device_name(dataset, hardware)
+        dataset.hardware = hardware
     return dataset
 
 
@@ -142,8 +145,6 @@ def detect_format(data, path="data", has_columns=False):
         return "json"
     if not stripped:
         raise DatasetError(f"{path} is not a dataset file: it is empty")
-
-    from alphaflops.datasets.neusight import is_neusight_header
 
     header = stripped.splitlines()[0]
     if is_neusight_header(header):

@@ -1,0 +1,264 @@
+"""Import measured layer times from a CSV file with a column mapping.
+
+The mapping names, for each file column used, the ``Conv2D`` or ``Dense``
+argument it holds, ``"kind"`` (per-row layer kind) or ``"time"``. A pair
+argument may be split over two columns as ``"kernel_size[0]"`` and
+``"kernel_size[1]"``, and one column may feed several arguments, e.g.
+``{"size": ["height", "width"]}`` for square inputs. Columns that the
+mapping does not use are kept as per-row metadata.
+"""
+
+import csv
+import hashlib
+import io
+from pathlib import Path
+
+import numpy as np
+
+from alphaflops.datasets.dataset import Dataset, Table
+from alphaflops.errors import DatasetError
+
+#: Factor from each accepted time unit to milliseconds.
+TIME_UNITS = {"ms": 1.0, "s": 1000.0, "us": 1e-3}
+
+CONV2D_ARGUMENTS = (
+    "height", "width", "in_channels", "out_channels", "kernel_size",
+    "stride", "padding", "dilation", "groups", "bias", "batch",
+)
+DENSE_ARGUMENTS = ("in_features", "out_features", "batch", "bias")
+PAIR_ARGUMENTS = ("kernel_size", "stride", "padding", "dilation")
+_REQUIRED = {
+    "conv2d": ("height", "width", "in_channels", "out_channels", "kernel_size"),
+    "dense": ("in_features", "out_features"),
+}
+_TEXT_VALUES = {"padding": ("same", "valid")}
+_BOOLEAN_TEXT = {"true": True, "false": False, "1": True, "0": False, "yes": True, "no": False}
+
+
+def read_csv(path, data=None, columns=None, time_unit="ms", group_column=None, name=None):
+    """Read a CSV of layer shapes and times into a table Dataset.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The CSV file (UTF-8, header line first). Its path and SHA-256 become
+        ``source`` and ``sha256``.
+    data : bytes, optional
+        The file's contents, when the caller has already read them.
+    columns : dict of str -> str or list of str
+        Maps file columns to targets: ``Conv2D`` arguments (``height``,
+        ``width``, ``in_channels``, ``out_channels``, ``kernel_size``,
+        ``stride``, ``padding``, ``dilation``, ``groups``, ``bias``,
+        ``batch``), ``Dense`` arguments (``in_features``, ``out_features``,
+        ``batch``, ``bias``), ``"kernel_size[0]"``-style halves of pair
+        arguments, ``"kind"`` or ``"time"``. Rows are dense layers when the
+        mapping names ``in_features`` or ``out_features`` and no ``kind``
+        column, else convolutions.
+    time_unit : {"ms", "s", "us"}
+        Unit of the time column; times are stored in milliseconds.
+    group_column : str, optional
+        File column whose values group the rows (``Dataset.groups``).
+    name : str, optional
+        Dataset name; defaults to the file stem.
+
+    Returns
+    -------
+    Dataset
+        A table dataset: no plots, ``X`` from ``layers_to_rows``, unmapped
+        columns in ``metadata``.
+
+    Raises
+    ------
+    DatasetError
+        If a mapped column is missing, a value is not a number (the message
+        names the column and the first bad line), or a row is not a valid
+        layer.
+    ValueError
+        If the mapping or the time unit is invalid.
+    """
+    path = Path(path)
+    if data is None:
+        data = path.read_bytes()
+    targets = _check_mapping(columns)
+    scale = _time_scale(time_unit)
+
+    header, records = parse_csv(data, path)
+    _check_columns_present(header, [*targets, *([group_column] if group_column else [])], path)
+    layers, times = _build_layers(records, targets, path)
+
+    metadata_columns = [column for column in header if column not in targets or column == group_column]
+    metadata = {column: metadata_array([record[1][column] for record in records]) for column in metadata_columns}
+    table = Table(layers, np.asarray(times, dtype=np.float64) * scale, metadata, group_column)
+    return Dataset(name or path.stem, table=table, source=str(path), sha256=hashlib.sha256(data).hexdigest())
+
+
+def _check_mapping(columns):
+    if not isinstance(columns, dict) or not columns:
+        raise ValueError("columns must be a non-empty dict from file column names to layer arguments or 'time'")
+
+    allowed = set(CONV2D_ARGUMENTS) | set(DENSE_ARGUMENTS) | {"kind", "time"}
+    allowed |= {f"{name}[{side}]" for name in PAIR_ARGUMENTS for side in (0, 1)}
+    targets = {}
+    for column, target in columns.items():
+        names = [target] if isinstance(target, str) else list(target)
+        unknown = [item for item in names if item not in allowed]
+        if unknown:
+            raise ValueError(f"column {column!r} maps to unknown target {unknown[0]!r}; expected one of {sorted(allowed)}")
+        targets[str(column)] = names
+
+    mapped = [item for names in targets.values() for item in names]
+    if mapped.count("time") != 1:
+        raise ValueError("columns must map exactly one file column to 'time'")
+    duplicates = sorted({item for item in mapped if mapped.count(item) > 1})
+    if duplicates:
+        raise ValueError(f"target {duplicates[0]!r} is mapped from more than one column")
+    return targets
+
+
+def _time_scale(time_unit):
+    if time_unit not in TIME_UNITS:
+        raise ValueError(f"invalid time unit {time_unit!r}; expected one of {', '.join(TIME_UNITS)}")
+    return TIME_UNITS[time_unit]
+
+
+def parse_csv(data, path):
+    """Parse CSV bytes into the header and (line number, record dict) pairs.
+
+    Line numbers count from 1 at the header, as an editor shows them.
+    Blank lines are skipped.
+    """
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise DatasetError(f"{path} is not a CSV file: not UTF-8 text ({error})") from None
+
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+        records = []
+        for values in reader:
+            if not any(value.strip() for value in values):
+                continue
+            if len(values) != len(header):
+                raise DatasetError(
+                    f"{path}, line {reader.line_num}: {len(values)} fields, but the header has {len(header)}"
+                )
+            records.append((reader.line_num, dict(zip(header, values))))
+    except StopIteration:
+        raise DatasetError(f"{path} is not a CSV table: it is empty") from None
+    except csv.Error as error:
+        raise DatasetError(f"{path} is not a valid CSV file: line {reader.line_num}: {error}") from None
+
+    if not records:
+        raise DatasetError(f"{path} has a header but no data rows")
+    return header, records
+
+
+def _check_columns_present(header, needed, path):
+    for column in needed:
+        if column not in header:
+            raise DatasetError(f"{path}: column {column!r} not found; the file has columns {', '.join(header)}")
+
+
+def _build_layers(records, targets, path):
+    from alphaflops.layers import layer_from_spec
+
+    mapped = {item for names in targets.values() for item in names}
+    default_kind = "dense" if {"in_features", "out_features"} & mapped else "conv2d"
+    converters = {column: _converter(names) for column, names in targets.items()}
+    kind_column = next((column for column, names in targets.items() if "kind" in names), None)
+
+    layers, times = [], []
+    for line, record in records:
+        kind = default_kind
+        if kind_column is not None:
+            kind = _parse_kind(record[kind_column], kind_column, line, path)
+        allowed = {"time", *(CONV2D_ARGUMENTS if kind == "conv2d" else DENSE_ARGUMENTS)}
+
+        arguments = {}
+        for column, names in targets.items():
+            used = [target for target in names if target.partition("[")[0] in allowed]
+            if not used:
+                continue  # an empty cell is fine in a column this row's layer kind does not use
+            value = converters[column](record[column], column, line, path)
+            for target in used:
+                arguments[target] = value
+
+        times.append(arguments.pop("time"))
+        spec = _layer_spec(kind, arguments, line, path)
+        try:
+            layers.append(layer_from_spec(spec))
+        except (TypeError, ValueError) as error:
+            raise DatasetError(f"{path}, line {line}: invalid {kind} layer: {error}") from None
+    return layers, times
+
+
+def _converter(names):
+    if "bias" in names:
+        return _parse_boolean
+    text_values = _TEXT_VALUES.get(names[0].split("[")[0], ())
+    return lambda text, column, line, path: _parse_number(text, column, line, path, text_values)
+
+
+def _parse_number(text, column, line, path, text_values=()):
+    stripped = text.strip()
+    if stripped.lower() in text_values:
+        return stripped.lower()
+    for parse in (int, float):
+        try:
+            value = parse(stripped)
+        except ValueError:
+            continue
+        if np.isfinite(value):
+            return value
+    raise DatasetError(f"{path}: column {column!r} has the non-numeric value {text!r} at line {line}")
+
+
+def _parse_kind(text, column, line, path):
+    kind = text.strip().lower()
+    if kind not in _REQUIRED:
+        raise DatasetError(f"{path}: column {column!r} has the unknown layer kind {text!r} at line {line}; expected conv2d or dense")
+    return kind
+
+
+def _parse_boolean(text, column, line, path):
+    value = _BOOLEAN_TEXT.get(text.strip().lower())
+    if value is None:
+        raise DatasetError(f"{path}: column {column!r} has the non-boolean value {text!r} at line {line}")
+    return value
+
+
+def _layer_spec(kind, arguments, line, path):
+    spec = {"kind": kind}
+    for target, value in arguments.items():
+        base, _, side = target.partition("[")
+        if side:
+            pair = spec.setdefault(base, [None, None])
+            pair[int(side[0])] = value
+        else:
+            spec[base] = value
+
+    for base in PAIR_ARGUMENTS:
+        if isinstance(spec.get(base), list):
+            if None in spec[base]:
+                raise DatasetError(f"{path}, line {line}: {base} is split over columns but one half is not mapped")
+            spec[base] = tuple(spec[base])
+
+    missing = [argument for argument in _REQUIRED[kind] if argument not in spec]
+    if missing:
+        raise DatasetError(
+            f"{path}, line {line}: a {kind} layer needs {', '.join(missing)}, which no mapped column provides"
+        )
+    return spec
+
+
+def metadata_array(values):
+    """Return a metadata column as int64, float64 or str array, whichever fits every value."""
+    for dtype, parse in ((np.int64, int), (np.float64, float)):
+        try:
+            array = np.asarray([parse(value) for value in values], dtype=dtype)
+        except (ValueError, OverflowError):
+            continue
+        if dtype is np.int64 or np.isfinite(array).all():
+            return array
+    return np.asarray(values, dtype=str)
