@@ -234,7 +234,8 @@ def build_report(dataset, models=None, plan=None, dataset_path=None, run_audit=T
         Models by report name. Default: :func:`default_models`. Unfitted
         estimators are fitted on the whole dataset. Fitted ones (the
         published model) are evaluated as they are and get no
-        cross-validation.
+        cross-validation. A model whose fit raises ValueError gets an
+        entry ``{"kind", "error"}`` and the report goes on.
     plan : CrossValidationPlan, optional
         Default: :func:`default_plan` for the dataset.
     dataset_path : str or path-like, optional
@@ -265,7 +266,13 @@ def build_report(dataset, models=None, plan=None, dataset_path=None, run_audit=T
 
     predictions, held_out = {}, {}
     for name, model in models.items():
-        entry, predictions[name], held = evaluate_model(model, dataset, plan)
+        try:
+            entry, predictions[name], held = evaluate_model(model, dataset, plan)
+        except ValueError as error:
+            # A model whose form does not fit this dataset (for example an
+            # empty kernel class) is reported as failed; the others go on.
+            data["models"][name] = {"kind": getattr(model, "kind", type(model).__name__), "error": str(error)}
+            continue
         data["models"][name] = entry
         if held is not None:
             held_out[name] = held
@@ -554,7 +561,7 @@ def format_table(data):
     plot_names = _plot_names(data)
     for plot in plot_names:
         rows.append([_label(data, f"MAPE {plot}"),
-                     *[_format_value(models[name]["per_plot"].get(plot, {}).get("mape")) for name in names]])
+                     *[_format_value(models[name].get("per_plot", {}).get(plot, {}).get("mape")) for name in names]])
 
     table = _align([header, *rows])
     caption = f"{data['dataset']['name']}: {data['dataset']['rows']} rows"
@@ -638,6 +645,9 @@ def _markdown_parameters(data):
     for name, entry in data["models"].items():
         lines = format_parameters(entry)
         parts += ["", f"### `{name}` ({entry['kind']})", ""]
+        if "error" in entry:
+            parts.append(f"- not evaluated: {entry['error']}")
+            continue
         parts += [f"- `{line}`" for line in lines] or ["- no parameters recorded"]
         if entry.get("excluded_rows"):
             parts.append(f"- rows left out of the fit: {len(entry['excluded_rows'])}")
@@ -651,7 +661,8 @@ def _markdown_per_plot(data):
     header += [f"`{name}` held-out" for name in names if "cross_validation" in models[name]]
     rows = []
     for plot in _plot_names(data):
-        row = [plot, *[_format_value(models[name]["per_plot"].get(plot, {}).get("mape")) for name in names]]
+        row = [plot, *[_format_value(models[name].get("per_plot", {}).get(plot, {}).get("mape"))
+                       for name in names]]
         row += [_format_value(models[name]["cross_validation"].get("per_plot", {}).get(plot, {}).get("mape"))
                 for name in names if "cross_validation" in models[name]]
         rows.append(row)
@@ -704,7 +715,7 @@ def _label(data, text, suffix=False):
 def _plot_names(data):
     names = []
     for entry in data["models"].values():
-        for name in entry["per_plot"]:
+        for name in entry.get("per_plot", {}):
             if name not in names:
                 names.append(name)
     return names

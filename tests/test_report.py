@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 import pytest
+from sklearn.base import BaseEstimator, RegressorMixin
 
 from alphaflops import report
 from alphaflops.datasets import Dataset, Table
@@ -262,3 +263,27 @@ def test_safe_file_name():
     assert report.safe_file_name("incresing_Cin_100-1000") == "incresing_Cin_100-1000"
     assert report.safe_file_name("a/b c$") == "a_b_c"
     assert report.safe_file_name("..") == "plot"
+
+
+class UnfittableRegressor(BaseEstimator, RegressorMixin):
+    """Estimator whose fit always raises, standing in for a model form that does not suit a dataset."""
+
+    kind = "unfittable"
+
+    def fit(self, X, y):
+        raise ValueError("kernel class 'K<=1' has no rows")
+
+    def predict(self, X):
+        raise AssertionError("predict must not be called after a failed fit")
+
+
+def test_failed_model_reported_others_go_on(tmp_path):
+    dataset = make_table_dataset()
+    models = {**report.default_models(["flops"]), "broken": UnfittableRegressor()}
+    built = report.build_report(dataset, models)
+    report.write_report(built, tmp_path)
+
+    assert built.data["models"]["broken"] == {"kind": "unfittable", "error": "kernel class 'K<=1' has no rows"}
+    assert "mape" in built.data["models"]["flops"]["in_sample"]
+    assert "not evaluated: kernel class" in (tmp_path / "report.md").read_text()
+    assert report.format_table(built.data).splitlines()[2].split()[-1] == "-"

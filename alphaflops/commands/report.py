@@ -142,6 +142,9 @@ def run(args):
     written = report.write_report(built, args.out, figures=not args.no_figures)
 
     print(report.format_table(built.data))
+    for name, entry in built.data["models"].items():
+        if "error" in entry:
+            print(f"alphaflops report: warning: model {name} not evaluated: {entry['error']}", file=sys.stderr)
     print(f"\nwrote {len(written)} files to {args.out}: report.json, report.md"
           f"{_figure_note(len(written) - 2)}", file=sys.stderr)
     return 0
