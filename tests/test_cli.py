@@ -225,3 +225,13 @@ def test_invalid_fold_count(capsys, t2000_path):
 def test_invalid_column_mapping(capsys, t2000_path):
     status, _, stderr = run_cli(capsys, "evaluate", "--model", "m.json", "--columns", "height")
     assert_usage_error(status, stderr, "invalid column mapping 'height'")
+
+
+def test_report_includes_audit(t2000_report):
+    pytest.importorskip("alphaflops.audit")
+    out, stdout = t2000_report
+    data = json.loads((out / "report.json").read_text())
+
+    assert data["audit"]["rows"]
+    assert "plausibility audit:" in stdout
+    assert "## Plausibility audit" in (out / "report.md").read_text()

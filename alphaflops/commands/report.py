@@ -142,6 +142,10 @@ def run(args):
     written = report.write_report(built, args.out, figures=not args.no_figures)
 
     print(report.format_table(built.data))
+    if "audit" in built.data:
+        flagged = len(built.data["audit"].get("rows", []))
+        print(f"\nplausibility audit: {flagged} of {len(dataset)} rows measured faster than the hardware bound "
+              f"(listed in report.md)")
     for name, entry in built.data["models"].items():
         if "error" in entry:
             print(f"alphaflops report: warning: model {name} not evaluated: {entry['error']}", file=sys.stderr)
