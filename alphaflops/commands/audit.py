@@ -1,9 +1,46 @@
-"""The ``alphaflops audit`` command (being written)."""
+"""The ``alphaflops audit`` command: list measured times faster than the hardware allows."""
+
+import json
+from pathlib import Path
+
+from alphaflops.commands.report import add_dataset_arguments, load_dataset_argument
 
 
 def configure(parser):
-    pass
+    add_dataset_arguments(parser, required=True)
+    parser.add_argument(
+        "--peak-flops", metavar="FLOP_PER_S", type=float,
+        help="peak arithmetic rate in FLOP/s (e.g. 3.3e12); default: the FP32 peak derived from the "
+             "dataset's hardware record",
+    )
+    parser.add_argument(
+        "--bandwidth", metavar="BYTES_PER_S", type=float,
+        help="memory bandwidth in bytes/s (e.g. 3.2e11); default: the hardware record's bandwidth, if any",
+    )
+    parser.add_argument("--out", metavar="FILE.json", type=Path,
+                        help="write the flagged rows, the bounds used and the assumptions as JSON")
 
 
 def run(args):
-    raise NotImplementedError("alphaflops audit is being written")
+    from alphaflops.audit import audit
+
+    dataset, path = load_dataset_argument(args)
+    result = audit(dataset, peak_flops=args.peak_flops, bandwidth=args.bandwidth)
+
+    print(f"audit of {dataset.name} ({len(dataset)} rows from {path})")
+    for sentence in result.assumptions:
+        print(f"- {sentence}")
+    if result.rows:
+        print(f"{'plot':<24} {'line':>4} {'row':>4}  {'H, W, Cin, Cout, K1, K2':<34} {'time ms':>9} "
+              f"{'bound ms':>9} {'ratio':>6}")
+    for row in result.rows:
+        config = ", ".join(f"{value:g}" for value in row["config"])
+        line = "" if row["line"] is None else row["line"]
+        print(f"{str(row['plot'] or '-'):<24} {line:>4} {row['row']:>4}  {config:<34} {row['time_ms']:>9.4f} "
+              f"{row['bound_ms']:>9.4f} {row['ratio']:>6.2f}")
+
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")
+        print(f"wrote {args.out}")
+    return 0

@@ -1,0 +1,211 @@
+"""Plausibility audit: lower bounds on layer time and the rows below them."""
+
+import json
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from alphaflops.audit import audit, fit_without_flagged, minimum_bytes, minimum_flops
+from alphaflops.cli import main
+from alphaflops.datasets import Dataset, Table, load_dataset
+from alphaflops.flops import row_flops
+from alphaflops.layers import Conv2D
+
+# A made-up GPU: 1 SM x 64 lanes x 1 GHz = 128 GFLOP/s FP32 peak.
+SMALL_GPU = {"GPU": "test gpu", "computeCapability": 7.0, "coreClock": 1.0, "coreCount": 1}
+PEAK = 2 * 64 * 1e9
+NEUSIGHT_TABLES = ["Tesla_T4", "Tesla_V100-PCIE-32GB"]
+
+rows_strategy = st.lists(st.integers(min_value=1, max_value=64), min_size=6, max_size=6)
+
+
+def _table_dataset(layers, times_ms, hardware=None, run=None):
+    return Dataset("synthetic", table=Table(layers, times_ms), hardware=hardware or SMALL_GPU, run=run)
+
+
+def _conv_at_fraction_of_bound(fraction, kernel=1):
+    layer = Conv2D(32, 32, 64, 64, kernel)
+    bound_ms = minimum_flops(layer.to_row()[None, :])[0] / PEAK * 1e3
+    return layer, bound_ms * fraction
+
+
+@pytest.fixture(scope="module")
+def t2000_audit(t2000_path):
+    return audit(load_dataset(t2000_path))
+
+
+def test_t2000_flags_only_1x1_rows(t2000_audit):
+    kernels = {tuple(row["config"][4:]) for row in t2000_audit.rows}
+
+    assert kernels == {(1.0, 1.0)}
+
+
+def test_t2000_worst_row_is_300x300_150_channels(t2000_audit):
+    worst = t2000_audit.rows[0]
+
+    assert worst["config"] == [300.0, 300.0, 150.0, 150.0, 1.0, 1.0]
+    assert 5.4 < worst["ratio"] < 5.6
+
+
+def test_t2000_flags_five_rows(t2000_audit):
+    assert int(t2000_audit.flagged_mask.sum()) == 5
+    assert len(t2000_audit.rows) == 5
+
+
+def test_t2000_uses_compute_bound_only(t2000_audit):
+    assert t2000_audit.peak_flops == pytest.approx(2 * 16 * 64 * 1.62e9)
+    assert t2000_audit.bandwidth is None
+    assert any(sentence.startswith("Memory bound not applied") for sentence in t2000_audit.assumptions)
+
+
+@pytest.mark.parametrize("table", NEUSIGHT_TABLES)
+def test_neusight_tables_flag_nothing(neusight_dir, table):
+    dataset = load_dataset(neusight_dir / f"conv-{table}.csv", device=neusight_dir / f"device-{table}.json")
+
+    result = audit(dataset)
+
+    assert result.peak_flops is not None
+    assert result.bandwidth is not None
+    assert not result.flagged_mask.any()
+
+
+def test_row_below_bound_flagged():
+    layer, bound_ms = _conv_at_fraction_of_bound(1.0)
+
+    result = audit(_table_dataset([layer, layer], [bound_ms * 0.5, bound_ms * 2.0]))
+
+    assert result.flagged_mask.tolist() == [True, False]
+    assert result.rows[0]["ratio"] == pytest.approx(2.0)
+
+
+def test_row_fields_for_table():
+    layer, bound_ms = _conv_at_fraction_of_bound(0.5)
+
+    row = audit(_table_dataset([layer], [bound_ms])).rows[0]
+
+    assert set(row) == {"plot", "line", "row", "config", "time_ms", "bound_ms", "ratio"}
+    assert row["plot"] is None
+    assert row["line"] is None
+    assert row["row"] == 0
+
+
+def test_larger_kernel_allowed_its_area():
+    # A 3x3 layer at a quarter of its direct-FLOPs time is possible (Winograd saves up to 9x).
+    layer = Conv2D(32, 32, 64, 64, 3)
+    direct_ms = row_flops(layer.to_row()[None, :])[0] / PEAK * 1e3
+
+    result = audit(_table_dataset([layer], [direct_ms / 4]))
+
+    assert not result.flagged_mask.any()
+
+
+@given(rows_strategy)
+def test_minimum_flops_is_direct_over_kernel_area(row):
+    X = np.array([row], dtype=np.float64)
+
+    assert minimum_flops(X)[0] == pytest.approx(row_flops(X)[0] / (row[4] * row[5]))
+
+
+@given(rows_strategy)
+def test_minimum_bytes_at_least_output(row):
+    X = np.array([row], dtype=np.float64)
+
+    assert minimum_bytes(X)[0] >= 4 * row[0] * row[1] * row[3]
+
+
+def test_explicit_peak_replaces_record():
+    layer, bound_ms = _conv_at_fraction_of_bound(1.0)
+    dataset = _table_dataset([layer], [bound_ms * 0.9])
+
+    result = audit(dataset, peak_flops=PEAK * 2)
+
+    assert result.peak_flops == PEAK * 2
+    assert not result.flagged_mask.any()
+    assert "given by the caller" in result.assumptions[0]
+
+
+def test_tf32_gpu_skips_compute_bound():
+    ampere = {"GPU": "ampere", "computeCapability": 8.6, "coreClock": 1.0, "coreCount": 1}
+    layer, bound_ms = _conv_at_fraction_of_bound(0.1)
+
+    result = audit(_table_dataset([layer], [bound_ms], hardware=ampere))
+
+    assert result.peak_flops is None
+    assert not result.flagged_mask.any()
+    assert "TF32" in result.assumptions[0]
+
+
+def test_float16_run_skips_compute_bound():
+    layer, bound_ms = _conv_at_fraction_of_bound(0.1)
+
+    result = audit(_table_dataset([layer], [bound_ms], run={"dtype": "float16"}))
+
+    assert result.peak_flops is None
+    assert "float16" in result.assumptions[0]
+
+
+def test_memory_bound_subtracts_l2():
+    device = {"Device": "d", "Num_Sm": 1, "Core_Per_SM": 64, "Freq": 1000, "Mem_Bw": 1, "L2Cache": 1}
+    layer = Conv2D(256, 256, 64, 64, 1)
+    moved = minimum_bytes(layer.to_row()[None, :])[0] - 2**20
+    memory_ms = moved / 1e9 * 1e3
+
+    result = audit(_table_dataset([layer, layer], [memory_ms * 0.9, memory_ms * 1.1], hardware=device))
+
+    assert result.bandwidth == pytest.approx(1e9)
+    assert result.flagged_mask.tolist() == [True, False]
+
+
+def test_explicit_bandwidth_without_l2_says_so():
+    layer, _ = _conv_at_fraction_of_bound(1.0)
+
+    result = audit(_table_dataset([layer], [1e3]), bandwidth=1e9)
+
+    assert result.bandwidth == 1e9
+    assert any("L2 size is unknown" in sentence for sentence in result.assumptions)
+
+
+@pytest.mark.parametrize("name, value", [("peak_flops", 0.0), ("peak_flops", -1.0), ("bandwidth", float("nan"))])
+def test_invalid_rate_raises(name, value):
+    layer, bound_ms = _conv_at_fraction_of_bound(1.0)
+
+    with pytest.raises(ValueError, match=name):
+        audit(_table_dataset([layer], [bound_ms]), **{name: value})
+
+
+def test_to_dict_is_json(t2000_audit):
+    record = json.loads(json.dumps(t2000_audit.to_dict()))
+
+    assert set(record) == {"rows", "peak_flops", "bandwidth", "assumptions"}
+    assert len(record["rows"]) == 5
+
+
+def test_command_writes_json(t2000_path, tmp_path, capsys):
+    out = tmp_path / "audit.json"
+
+    status = main(["audit", "--dataset", str(t2000_path), "--out", str(out)])
+
+    record = json.loads(out.read_text())
+    assert status == 0
+    assert record["rows"][0]["plot"] == "conv_K_vs_S"
+    assert "conv_K_vs_S" in capsys.readouterr().out
+
+
+def test_command_rejects_negative_peak(t2000_path, capsys):
+    status = main(["audit", "--dataset", str(t2000_path), "--peak-flops", "-1"])
+
+    assert status == 1
+    assert "peak_flops" in capsys.readouterr().err
+
+
+def test_fit_without_flagged_leaves_rows_out(t2000_path):
+    from alphaflops.models import FlopsRegressor
+
+    dataset = load_dataset(t2000_path)
+
+    model, result = fit_without_flagged(FlopsRegressor(), dataset)
+
+    assert len(model.excluded_rows_) == 5
+    assert model.excluded_rows_ == result.rows
