@@ -1,9 +1,31 @@
-"""The ``alphaflops datasets`` command (being written)."""
+"""The ``alphaflops datasets`` command: list the datasets shipped with alphaflops."""
+
+from alphaflops.datasets.bundled import bundled_datasets, bundled_summary, default_dataset_name
 
 
 def configure(parser):
-    pass
+    """Add the options of ``alphaflops datasets``."""
+    parser.add_argument("--paths", action="store_true", help="also print the path of each dataset file")
 
 
 def run(args):
-    raise NotImplementedError("alphaflops datasets is being written")
+    """Print one line per bundled dataset, marking the default with '*'; return 0."""
+    datasets = bundled_datasets()
+    if not datasets:
+        print("no dataset is bundled with this installation")
+        return 0
+
+    default = default_dataset_name()
+    for name, path in datasets.items():
+        summary = bundled_summary(path)
+        budget = "" if summary["max_seconds"] is None else f", at most {summary['max_seconds']:g} s per layer"
+        marker = "*" if name == default else " "
+        line = (
+            f"{marker} {name}: {summary['rows']} rows, {summary['platform']} {summary['device']}, "
+            f"{summary['reps']} repetitions{budget}, measured {summary['date']}"
+        )
+        if args.paths:
+            line += f"\n    {path}"
+        print(line)
+    print("* default dataset of commands that take --dataset")
+    return 0
