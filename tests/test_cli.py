@@ -100,6 +100,7 @@ def test_report_without_arguments(capsys, tmp_path, monkeypatch):
     assert list((tmp_path / "report").glob("*.png"))
 
 
+@pytest.mark.slow
 def test_console_script_report(t2000_path, tmp_path):
     executable = shutil.which("alphaflops", path=str(Path(sys.executable).parent))
     assert executable is not None
@@ -235,3 +236,22 @@ def test_report_includes_audit(t2000_report):
     assert data["audit"]["rows"]
     assert "plausibility audit:" in stdout
     assert "## Plausibility audit" in (out / "report.md").read_text()
+
+
+@pytest.mark.slow
+def test_evaluate_table_draws_scatter(capsys, neusight_dir, tmp_path):
+    from alphaflops import published_model
+
+    model_path = tmp_path / "published.json"
+    published_model().save(model_path)
+    status, stdout, stderr = run_cli(
+        capsys, "evaluate", "--model", model_path, "--dataset", neusight_dir / "conv-Tesla_T4.csv",
+        "--format", "neusight", "--device", neusight_dir / "device-Tesla_T4.json", "--out", tmp_path / "out",
+    )
+
+    assert status == 0, stderr
+    assert "alpha_published" in stdout
+    data = json.loads((tmp_path / "out" / "evaluation.json").read_text())
+    assert data["dataset"]["plots"] == 0
+    assert data["dataset"]["hardware"]["name"] == "Tesla T4"
+    assert data["figures"] == ["predicted_vs_measured.png", "residuals.png"]
