@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from alphaflops.datasets import Dataset, Plot, load_dataset
+from alphaflops.datasets import Dataset, Plot, bundled_datasets, load_dataset, normalize_hardware
 from alphaflops.datasets.project_json import FORMAT_NAME, FORMAT_VERSION
 from alphaflops.errors import DatasetError
 
@@ -414,3 +414,38 @@ def test_plots_with_different_hardware_have_no_common_record():
 
     assert dataset.hardware == {}
     assert dataset.plots[1].hardware["GPU"] == "two"
+
+
+# Hardware records.
+
+
+def test_hardware_of_other_layout_kept():
+    record = {"name": "NVIDIA H200", "platform": "gpu", "reps": 2000}
+
+    assert normalize_hardware(record) == record
+
+
+def test_hardware_name_from_gpu_key():
+    assert normalize_hardware({"GPU": "Quadro T2000"})["name"] == "Quadro T2000"
+
+
+def test_hardware_normalization_idempotent(t2000):
+    assert normalize_hardware(t2000.hardware) == t2000.hardware
+
+
+def test_hardware_without_lanes_has_no_peak():
+    # Compute capability 8.0 may run FP32 convolutions on TF32 tensor cores, so no lane peak is derived.
+    record = {"GPU": "A100", "coreCount": 108, "coreClock": 1.41, "computeCapability": 8.0}
+
+    hardware = normalize_hardware(record)
+
+    assert hardware["sm_count"] == 108
+    assert "peak_fp32_flops" not in hardware
+
+
+def test_bundled_datasets_load():
+    for name, path in bundled_datasets().items():
+        dataset = load_dataset(name)
+
+        assert dataset.source == str(path)
+        assert len(dataset) > 0

@@ -8,17 +8,15 @@ T2000 pickle has ``GPU``, ``coreCount`` (SMs), ``coreClock`` (GHz) and
 maps both to the keys below in SI units and keeps the input under
 ``"original"``:
 
-========================== =====================================
-``name``                   GPU name
-``sm_count``               streaming multiprocessors
-``fp32_lanes_per_sm``      FP32 results per clock per SM
-``clock_ghz``              core clock in GHz
-``peak_fp32_flops``        FP32 peak in FLOP/s (2 per fused multiply-add)
-``compute_capability``     CUDA compute capability, e.g. 7.5
-``memory_bandwidth_bytes_per_s``  DRAM bandwidth
-``memory_bytes``           device memory
-``l2_cache_bytes``         L2 cache size
-========================== =====================================
+- ``name``: GPU name
+- ``sm_count``: streaming multiprocessors
+- ``fp32_lanes_per_sm``: FP32 results per clock per SM
+- ``clock_ghz``: core clock in GHz
+- ``peak_fp32_flops``: FP32 peak in FLOP/s, 2 per fused multiply-add. For
+  published records it is set only when the compute capability is listed in
+  :data:`alphaflops.hardware.FP32_LANES_PER_SM`.
+- ``compute_capability``: CUDA compute capability, e.g. 7.5
+- ``memory_bandwidth_bytes_per_s``, ``memory_bytes``, ``l2_cache_bytes``
 
 A key is absent when the record does not give or imply it.
 """
@@ -27,18 +25,6 @@ import json
 from pathlib import Path
 
 from alphaflops.errors import DatasetError
-
-#: FP32 fused multiply-add results per clock cycle per SM, by compute
-#: capability, from the "Arithmetic Instructions" throughput table of the
-#: CUDA C++ Programming Guide (CUDA 12). Used only when a record gives the
-#: SM count and clock but not the lanes per SM.
-FP32_LANES_BY_COMPUTE_CAPABILITY = {
-    5.0: 128, 5.2: 128, 5.3: 128,
-    6.0: 64, 6.1: 128, 6.2: 128,
-    7.0: 64, 7.2: 64, 7.5: 64,
-    8.0: 64, 8.6: 128, 8.7: 128, 8.9: 128,
-    9.0: 128,
-}
 
 _NEUSIGHT_KEYS = {"Num_Sm", "Core_Per_SM", "Freq"}
 _PUBLISHED_KEYS = {"coreCount", "coreClock"}
@@ -51,13 +37,15 @@ def normalize_hardware(record):
     ----------
     record : dict or None
         A published T2000 ``hardware`` dict, a NeuSight device record, an
-        already normalized record (returned as a copy) or None / empty.
+        already normalized record or None / empty.
 
     Returns
     -------
     dict
-        The normalized keys that the record gives or implies, plus
-        ``"original"`` (a copy of the input). An empty input gives ``{}``.
+        For the two source layouts, the normalized keys that the record
+        gives or implies plus ``"original"`` (a copy of the input). Other
+        records come back as a copy, with ``name`` added from a ``GPU`` or
+        ``Device`` key. An empty input gives ``{}``.
     """
     if not record:
         return {}
@@ -69,9 +57,18 @@ def normalize_hardware(record):
     elif _PUBLISHED_KEYS <= record.keys():
         normalized = _from_published(record)
     else:
-        name = record.get("GPU", record.get("Device"))
-        normalized = {} if name is None else {"name": str(name)}
+        return _from_other(record)
     normalized["original"] = dict(record)
+    return normalized
+
+
+def _from_other(record):
+    # Records in neither source layout, such as the harness's JAX device
+    # records, are kept as they are, with a name added from GPU or Device.
+    normalized = dict(record)
+    name = record.get("GPU", record.get("Device"))
+    if "name" not in normalized and name is not None:
+        normalized["name"] = str(name)
     return normalized
 
 
@@ -85,8 +82,10 @@ def _from_published(record):
     if capability is None:
         return normalized
 
+    from alphaflops.hardware import FP32_LANES_PER_SM
+
     normalized["compute_capability"] = float(capability)
-    lanes = FP32_LANES_BY_COMPUTE_CAPABILITY.get(round(float(capability), 1))
+    lanes = FP32_LANES_PER_SM.get(round(float(capability), 1))
     if lanes is not None:
         normalized["fp32_lanes_per_sm"] = lanes
         normalized["peak_fp32_flops"] = _peak_flops(normalized)
