@@ -267,3 +267,14 @@ def test_rows_equal_layers_to_rows(layers, tmp_path_factory):
     dataset = load_dataset(path, format="csv", columns=columns)
 
     np.testing.assert_array_equal(dataset.X, layers_to_rows(layers))
+
+
+def test_group_column_applies_to_json_table(tmp_path):
+    path = _conv_file(tmp_path, rows="8,8,3,4,3,0.5,b\n16,16,3,4,3,1.5,a\n", extra_header=",net")
+    json_path = tmp_path / "table.json"
+    load_dataset(path, format="csv", columns=CONV_COLUMNS).to_json(json_path)
+
+    dataset = load_dataset(json_path, group_column="net")
+
+    assert dataset.groups.tolist() == [1, 0]
+    assert dataset.group_names == ["a", "b"]

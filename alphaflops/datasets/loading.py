@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from alphaflops.datasets.dataset import Dataset, Table
 from alphaflops.datasets.hardware import normalize_hardware, read_neusight_device
 from alphaflops.datasets.neusight import check_device_name, is_neusight_header
 from alphaflops.errors import DatasetError
@@ -46,8 +47,9 @@ def load_dataset(
     time_unit : {"ms", "s", "us"}
         For "csv": unit of the time column.
     group_column : str, optional
-        For "neusight" and "csv": a file column whose values group the rows
-        (``Dataset.groups``); without it every row has group -1.
+        For table datasets: a file or metadata column whose values group the
+        rows (``Dataset.groups``); without it every row has group -1. Plot
+        datasets ignore it, because their groups are the plots.
     name : str, optional
         Dataset name; defaults to the file stem.
 
@@ -75,6 +77,8 @@ def load_dataset(
         format = detect_format(data, path, has_columns=columns is not None)
 
     dataset = _read(format, path, data, columns=columns, time_unit=time_unit, group_column=group_column)
+    if group_column is not None and dataset.table is not None and dataset.table.group_column != group_column:
+        dataset = _regroup(dataset, group_column)
     if name is not None:
         dataset.name = str(name)
     if device is not None:
@@ -176,6 +180,14 @@ def _read(format, path, data, **options):
     if options["columns"] is None:
         raise ValueError("format='csv' needs a columns mapping from file columns to layer arguments and 'time'")
     return read_csv(path, data, **options)
+
+
+def _regroup(dataset, group_column):
+    table = dataset.table
+    regrouped = Table(table.layers, table.times_ms, table.metadata, group_column)
+    return Dataset(
+        dataset.name, hardware=dataset.hardware, source=dataset.source, sha256=dataset.sha256, run=dataset.run, table=regrouped
+    )
 
 
 def _read_device(device):
