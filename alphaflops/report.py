@@ -489,25 +489,26 @@ def write_report(report, out_dir, figures=True, basename="report"):
     return [json_path, markdown_path, *written]
 
 
-def draw_figures(report, out_dir, predictions=None, held_out=None):
+def draw_figures(report, out_dir):
     """Draw the report's PNGs into ``out_dir`` and return their paths."""
     from alphaflops import plotting
 
     dataset = report.dataset
-    predictions = report.predictions if predictions is None else predictions
-    held_out = report.held_out if held_out is None else held_out
+    predictions = report.predictions
+    held_out = report.held_out
     out_dir = Path(out_dir)
     paths = []
 
     if dataset.has_plots:
-        predictors = {name: model.predict for name, model in report.models.items()}
+        predictors = {name: report.models[name].predict for name in predictions}
         for index, plot in enumerate(dataset.plots):
             path = out_dir / f"plot_{index:02d}_{safe_file_name(plot.name)}.png"
             _draw_and_close(plotting.plot_plot, plot, predict=predictors, save_as=path)
             paths.append(path)
         return paths
 
-    title = f"{dataset.name}: in-sample predictions"
+    in_sample = report.data.get("report_kind") != "evaluation"
+    title = f"{dataset.name}: in-sample predictions" if in_sample else f"{dataset.name}: predictions"
     path = out_dir / "predicted_vs_measured.png"
     _draw_and_close(plotting.plot_predicted_vs_measured, dataset.y, predictions, title=title, save_as=path)
     paths.append(path)
