@@ -131,7 +131,9 @@ class CostModel(RegressorMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = self._validate_rows(X, reset=False)
-        predictions = np.asarray(self._predict_rows(X, np), dtype=np.float64)
+        # Invalid values are reported by _check_predictions, with the rows.
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            predictions = np.asarray(self._predict_rows(X, np), dtype=np.float64)
         _check_predictions(predictions, X)
         return predictions
 
