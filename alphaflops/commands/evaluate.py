@@ -29,7 +29,16 @@ def run(args):
 
     evaluation = report.evaluate_saved_model(model, dataset, model_path=args.model, dataset_path=path)
     print(report.format_table(evaluation.data))
+    _note_other_hardware(model, dataset)
     if args.out is not None:
         written = report.write_report(evaluation, args.out, basename="evaluation")
         print(f"\nwrote {len(written)} files to {args.out}", file=sys.stderr)
     return 0
+
+
+def _note_other_hardware(model, dataset):
+    fitted_on = (getattr(model, "hardware_", None) or {}).get("name")
+    measured_on = (dataset.hardware or {}).get("name")
+    if fitted_on and measured_on and fitted_on != measured_on:
+        print(f"alphaflops evaluate: note: the model was fitted on {fitted_on} measurements, "
+              f"the dataset was measured on {measured_on}", file=sys.stderr)
