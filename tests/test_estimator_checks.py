@@ -2,9 +2,9 @@
 
 Many of scikit-learn's checks fit on random data with 1 to 10 columns. The
 models need the six layer columns H, W, Cin, Cout, K1, K2, so those checks
-cannot apply: they are declared as expected failures, a test makes sure they
-fail only with the models' own error about the column count, and the
-contract each of them guards is tested below on six-column layer rows.
+cannot apply and are declared as expected failures. A test makes sure they
+fail only with the models' own error about the column count. The contract
+each of them guards is tested below on six-column layer rows.
 """
 
 import pickle
