@@ -205,9 +205,11 @@ def load_model(path):
     import alphaflops.models  # noqa: F401  (registers every built-in kind)
 
     path = Path(path)
-    text = path.read_text(encoding="utf-8")
+    data = path.read_bytes()
     try:
-        contents = json.loads(text)
+        contents = json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ModelFileError(f"{path} is not a model file: not UTF-8 JSON text") from None
     except json.JSONDecodeError as error:
         raise ModelFileError(f"{path} is not a model file: invalid JSON ({error})") from None
     try:
@@ -305,9 +307,17 @@ def _parameters(entries, expected_names):
         if "value" not in entry:
             raise ModelFileError(f"parameter {name!r} has no value")
         params[name] = _finite_number(entry["value"], f"parameter {name!r}")
-        error = entry.get("standard_error")
-        standard_errors[name] = float("nan") if error is None else _finite_number(error, f"standard error of {name!r}")
+        standard_errors[name] = _standard_error(entry.get("standard_error"), name)
     return params, standard_errors
+
+
+def _standard_error(value, name):
+    if value is None:
+        return float("nan")
+    value = _finite_number(value, f"standard error of {name!r}")
+    if value < 0:
+        raise ModelFileError(f"standard error of {name!r} is {value!r}; it must be zero or positive")
+    return value
 
 
 def _feature_range(entry):
@@ -336,16 +346,16 @@ def _in_sample(entry):
     return result
 
 
-def _finite_number(value, what):
+def _finite_number(value, field):
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ModelFileError(f"{what} must be a number, got {value!r}")
+        raise ModelFileError(f"{field} must be a number, got {value!r}")
     value = float(value)
     if not math.isfinite(value):
-        raise ModelFileError(f"{what} is {value!r}, not a finite number; the model file is corrupt, fit and save it again")
+        raise ModelFileError(f"{field} is {value!r}, not a finite number; the model file is corrupt, fit and save it again")
     return value
 
 
-def _object(value, what):
+def _object(value, field):
     if not isinstance(value, dict):
-        raise ModelFileError(f"field {what} must be a JSON object, got {type(value).__name__}")
+        raise ModelFileError(f"field {field} must be a JSON object, got {type(value).__name__}")
     return value

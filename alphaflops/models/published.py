@@ -16,9 +16,10 @@ PUBLISHED_TIME_PER_MMAC = PUBLISHED_CONSTANTS["scale_ms_per_mmac"]
 PUBLISHED_BETAS = tuple(PUBLISHED_CONSTANTS["classes"][name].beta for name in ("1x1", "larger"))
 PUBLISHED_GAMMAS = tuple(PUBLISHED_CONSTANTS["classes"][name].gamma for name in ("1x1", "larger"))
 
-# Data the constants were fitted on: the hardware record and SHA-256 of the
-# published data.pickle, and the range of its 721 rows (H, W, Cin, Cout, K1,
-# K2). The range marks predictions outside it as extrapolated.
+# Data the constants were fitted on: the hardware record (as published, before
+# normalisation) and SHA-256 of the published data.pickle, and the range of its
+# 721 rows (H, W, Cin, Cout, K1, K2). The range marks predictions outside it as
+# extrapolated.
 PUBLISHED_HARDWARE = {"GPU": "Quadro T2000", "computeCapability": 7.5, "coreClock": 1.62, "coreCount": 16}
 PUBLISHED_DATASET_SHA256 = "d63822d60e1002bdbdb881acf58f1aa0c2b843d81ae577cd8b80c25a3cce62a6"
 PUBLISHED_FEATURE_RANGE = (
@@ -118,6 +119,8 @@ def published_model():
         Fitted: ``predict(X)`` takes (n, 6) rows H, W, Cin, Cout, K1, K2 and
         returns milliseconds on a Quadro T2000.
     """
+    from alphaflops.datasets.hardware import normalize_hardware
+
     model = PublishedAlphaModel()
     params = published_params()
     model.params_ = dict(params)
@@ -126,6 +129,6 @@ def published_model():
     model.feature_range_ = tuple(np.array(bound, dtype=np.float64) for bound in PUBLISHED_FEATURE_RANGE)
     model.n_features_in_ = 6
     model.in_sample_metrics_ = {}
-    model.hardware_ = dict(PUBLISHED_HARDWARE)
+    model.hardware_ = normalize_hardware(PUBLISHED_HARDWARE)
     model.dataset_sha256_ = PUBLISHED_DATASET_SHA256
     return model
