@@ -10,6 +10,7 @@ from alphaflops.models.files import MODEL_KINDS, benchmark_models, load_model
 from alphaflops.models.flops_model import FlopsRegressor
 from alphaflops.models.published import PublishedAlphaModel, published_model
 from alphaflops.models.alpha_model import AlphaFlopsRegressor
+from alphaflops.models.recommended import RecommendedRegressor
 
 __all__ = [
     "AlphaFlopsRegressor",
