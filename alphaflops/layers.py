@@ -251,17 +251,7 @@ class Conv2D:
 
     def to_row(self):
         """Return the six-column row ``(batch * H_out, W_out, Cin / groups, Cout, K1, K2)`` as float64."""
-        out_height, out_width = self.output_hw
-        return np.array(
-            [
-                self.batch * out_height,
-                out_width,
-                self.in_channels // self.groups,
-                self.out_channels,
-                *self.kernel_pair,
-            ],
-            dtype=np.float64,
-        )
+        return conv_row(self.batch, self.output_hw, self.in_channels // self.groups, self.out_channels, self.kernel_pair)
 
     def to_spec(self):
         """Return a JSON-ready dict ``{"kind": "conv2d", <constructor arguments>}``."""
@@ -323,7 +313,7 @@ class Dense:
 
     def to_row(self):
         """Return the six-column row ``(batch, 1, in_features, out_features, 1, 1)`` as float64."""
-        return np.array([self.batch, 1, self.in_features, self.out_features, 1, 1], dtype=np.float64)
+        return dense_row(self.batch, self.in_features, self.out_features)
 
     def to_spec(self):
         """Return a JSON-ready dict ``{"kind": "dense", <constructor arguments>}``."""
@@ -331,6 +321,49 @@ class Dense:
         for field in dataclasses.fields(self):
             spec[field.name] = _to_json_value(getattr(self, field.name))
         return spec
+
+
+def conv_row(batch, output_size, in_channels_per_group, out_channels, kernel_size):
+    """Map a 1-D or 2-D convolution to its six-column row.
+
+    The row is ``(batch * H_out, W_out, Cin / groups, Cout, K1, K2)``: the
+    batch is folded into the first spatial axis, and stride, padding and
+    dilation act only through the output size. A 1-D convolution is a 2-D
+    one of width 1 and kernel width 1.
+
+    Parameters
+    ----------
+    batch : int
+        Output batch size.
+    output_size : sequence of int
+        Output spatial size, one or two values.
+    in_channels_per_group, out_channels : int
+    kernel_size : sequence of int
+        Kernel spatial size, as many values as ``output_size``.
+
+    Returns
+    -------
+    numpy.ndarray, shape (6,), float64
+    """
+    if len(output_size) not in (1, 2) or len(kernel_size) != len(output_size):
+        raise ValueError(
+            f"a six-column row describes 1-D or 2-D convolutions, got output size {tuple(output_size)} "
+            f"and kernel size {tuple(kernel_size)}"
+        )
+    output_size = (*output_size, 1)[:2]
+    kernel_size = (*kernel_size, 1)[:2]
+    return np.array(
+        [batch * output_size[0], output_size[1], in_channels_per_group, out_channels, *kernel_size],
+        dtype=np.float64,
+    )
+
+
+def dense_row(rows, in_features, out_features):
+    """Map a matrix product ``[rows, in_features] x [in_features, out_features]`` to ``(rows, 1, in, out, 1, 1)``.
+
+    A batched product ``[b, m, k] x [k, n]`` has ``rows = b * m``.
+    """
+    return np.array([rows, 1, in_features, out_features, 1, 1], dtype=np.float64)
 
 
 def _to_json_value(value):
