@@ -78,10 +78,9 @@ TRUE_ALPHA = {
 
 
 def _true_alpha_times(X, overhead=TRUE_ALPHA["overhead"]):
-    class_index = kernel_class_index(X, (1,))
     betas = [TRUE_ALPHA["beta[K<=1]"], TRUE_ALPHA["beta[K>1]"]]
     gammas = [TRUE_ALPHA["gamma[K<=1]"], TRUE_ALPHA["gamma[K>1]"]]
-    return alpha_time(X, TRUE_ALPHA["time_per_mmac"], betas, gammas, class_index, overhead)
+    return alpha_time(X, TRUE_ALPHA["time_per_mmac"], betas, gammas, (1,), overhead)
 
 
 # Published model -------------------------------------------------------------------
@@ -317,7 +316,7 @@ def test_kernel_class_index_bounds_are_inclusive():
     X[:, 4] = [1, 3, 3, 5]
     X[:, 5] = [1, 1, 3, 5]
 
-    np.testing.assert_array_equal(kernel_class_index(X, (1, 9)), [0, 1, 1, 2])
+    np.testing.assert_array_equal(kernel_class_index(X[:, 4] * X[:, 5], (1, 9)), [0, 1, 1, 2])
 
 
 # Errors and warnings shared by the fitted models ----------------------------

@@ -38,15 +38,21 @@ def kernel_class_names(kernel_classes):
     return names
 
 
-def kernel_class_index(X, kernel_classes, xp=np):
-    """Return the kernel class (0-based) of each row: the first bound >= K1 * K2."""
-    kernel_area = X[:, 4] * X[:, 5]
-    if len(kernel_classes) == 0:
-        return xp.zeros(kernel_area.shape, dtype=int)
-    return xp.searchsorted(xp.asarray(kernel_classes, dtype=kernel_area.dtype), kernel_area, side="left")
+def kernel_class_index(kernel_area, kernel_classes, xp=np):
+    """Return the kernel class (0-based) of each kernel area K1 * K2.
+
+    The class of K is the number of bounds below it, so a class
+    (low, high] includes its upper bound. Comparisons are cheaper than a
+    binary search for the few bounds a model has, and work on traced JAX
+    arrays.
+    """
+    index = xp.zeros(kernel_area.shape, dtype=int)
+    for bound in kernel_classes:
+        index = index + (kernel_area > bound)
+    return index
 
 
-def alpha_time(X, time_per_mmac, betas, gammas, class_index, overhead=0.0, xp=np):
+def alpha_time(X, time_per_mmac, betas, gammas, kernel_classes, overhead=0.0, xp=np):
     """Evaluate the alpha-FLOPs formula (see the module docstring) row by row.
 
     Parameters
@@ -57,8 +63,9 @@ def alpha_time(X, time_per_mmac, betas, gammas, class_index, overhead=0.0, xp=np
         Time per million multiply-accumulates.
     betas, gammas : sequence of float
         One value per kernel class.
-    class_index : int array of shape (n,)
-        Kernel class of each row, from :func:`kernel_class_index`.
+    kernel_classes : tuple of float
+        Upper bounds of the kernel area of each class but the last (see
+        :class:`AlphaFlopsRegressor`).
     overhead : float, default=0.0
         Time added to every call.
     xp : module, default=numpy
@@ -72,6 +79,7 @@ def alpha_time(X, time_per_mmac, betas, gammas, class_index, overhead=0.0, xp=np
     spatial = X[:, 0] * X[:, 1]
     kernel_area = X[:, 4] * X[:, 5]
     channels = X[:, 2] * X[:, 3]
+    class_index = kernel_class_index(kernel_area, kernel_classes, xp)
     beta = xp.asarray(betas, dtype=spatial.dtype)[class_index]
     gamma = xp.asarray(gammas, dtype=spatial.dtype)[class_index]
 
@@ -162,7 +170,7 @@ class AlphaFlopsRegressor(LeastSquaresCostModel):
     def _check_training_rows(self, X, y):
         super()._check_training_rows(X, y)
         counts = np.bincount(
-            kernel_class_index(X, self.kernel_classes), minlength=len(self.kernel_classes) + 1
+            kernel_class_index(X[:, 4] * X[:, 5], self.kernel_classes), minlength=len(self.kernel_classes) + 1
         )
         for name, count in zip(kernel_class_names(self.kernel_classes), counts):
             if count == 0:
@@ -182,12 +190,11 @@ class AlphaFlopsRegressor(LeastSquaresCostModel):
 
     def _formula(self, theta, X, xp):
         time_per_mmac, overhead, betas, gammas = self._split(list(theta))
-        class_index = kernel_class_index(X, self.kernel_classes, xp)
-        return alpha_time(X, time_per_mmac, betas, gammas, class_index, overhead, xp)
+        return alpha_time(X, time_per_mmac, betas, gammas, self.kernel_classes, overhead, xp)
 
     def _jacobian(self, theta, X):
         time_per_mmac, _, betas, gammas = self._split(list(theta))
-        class_index = kernel_class_index(X, self.kernel_classes)
+        class_index = kernel_class_index(X[:, 4] * X[:, 5], self.kernel_classes)
         beta = np.asarray(betas)[class_index]
         gamma = np.asarray(gammas)[class_index]
 
@@ -218,8 +225,7 @@ class AlphaFlopsRegressor(LeastSquaresCostModel):
         starts = self._start_classes()
         betas = [beta for beta, _ in starts]
         gammas = [gamma for _, gamma in starts]
-        class_index = kernel_class_index(X, self.kernel_classes)
-        unit_time = alpha_time(X, 1.0, betas, gammas, class_index)
+        unit_time = alpha_time(X, 1.0, betas, gammas, self.kernel_classes)
         theta = [np.median(y / unit_time)]
         if self.overhead:
             theta.append(0.1 * np.min(y))

@@ -4,7 +4,7 @@ import numpy as np
 
 from alphaflops.alpha import PUBLISHED_CONSTANTS
 from alphaflops.errors import ModelFileError
-from alphaflops.models.alpha_model import alpha_time, kernel_class_index, kernel_class_names
+from alphaflops.models.alpha_model import alpha_time, kernel_class_names
 from alphaflops.models.base import CostModel
 
 # The constants live in alphaflops.alpha (PUBLISHED_CONSTANTS), which gives
@@ -92,10 +92,9 @@ class PublishedAlphaModel(CostModel):
         return params, {name: float("nan") for name in params}
 
     def _predict_rows(self, X, xp):
-        class_index = kernel_class_index(X, PUBLISHED_KERNEL_CLASSES, xp)
         betas = [self.params_[f"beta[{name}]"] for name in self.kernel_class_names_]
         gammas = [self.params_[f"gamma[{name}]"] for name in self.kernel_class_names_]
-        return alpha_time(X, self.params_["time_per_mmac"], betas, gammas, class_index, xp=xp)
+        return alpha_time(X, self.params_["time_per_mmac"], betas, gammas, PUBLISHED_KERNEL_CLASSES, xp=xp)
 
     def _restore_model_file_extras(self, extras):
         if self.params_ != published_params():
