@@ -8,8 +8,8 @@ Three figures, each on the machine that runs this script:
 2. Repeatability: one convolution timed 5 times with ``time_layer``; the
    coefficient of variation of the 5 means.
 3. Sweep cost: wall time of ``measure_sweep`` on a small sweep over the sum
-   of its timed repetitions (ratio; the rest is building inputs,
-   compilation, warm-up and the journal).
+   of its timed repetitions (ratio). The rest of the wall time goes to
+   building inputs, compilation, warm-up and the journal.
 
 Run: ``python benchmarks/harness.py [--quick]``.
 """

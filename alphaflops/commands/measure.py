@@ -14,6 +14,7 @@ def configure(parser):
         help=f"named sweep ({', '.join(sorted(NAMED_SWEEPS))}) or path of a JSON sweep spec (default: paper)",
     )
     parser.add_argument("--out", required=True, help="dataset JSON file to write")
+
     parser.add_argument(
         "--reps",
         type=int,
@@ -31,7 +32,9 @@ def configure(parser):
         "slow layers get fewer repetitions, at least one (default: no budget)",
     )
     parser.add_argument("--dtype", help="data type of inputs and weights (default: float32)")
+
     parser.add_argument("--device", help="JAX platform to measure on, such as cpu or gpu (default: JAX's default)")
+
     parser.add_argument(
         "--shard",
         default="1/1",
@@ -40,9 +43,11 @@ def configure(parser):
     parser.add_argument(
         "--resume",
         action="store_true",
-        help="continue the run recorded in the journal, measuring only configurations without a record",
+        help="continue the run recorded in the journal, measuring only configurations without a record; "
+        "options not given are taken from the journal",
     )
     parser.add_argument("--retry-failed", action="store_true", help="with --resume, measure failed configurations again")
+
     parser.add_argument("--journal", help="journal file (default: OUT.journal.jsonl)")
     parser.add_argument("--name", help="dataset name (default: SWEEP-PLATFORM-DEVICE)")
     parser.add_argument("--no-progress", action="store_true", help="do not show the progress bar")

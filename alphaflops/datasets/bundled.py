@@ -16,7 +16,7 @@ GPU_PLATFORMS = ("gpu", "cuda", "rocm")
 
 
 def bundled_data_dir():
-    """Return the folder that holds the bundled dataset files, or None if there is none."""
+    """Return the folder of the bundled dataset files, or None if there is none."""
     spec = importlib.util.find_spec("alphaflops.data")
     if spec is not None and spec.submodule_search_locations:
         for location in spec.submodule_search_locations:

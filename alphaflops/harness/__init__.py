@@ -1,10 +1,10 @@
 """Measure layer times with JAX: one layer (``time_layer``) or whole sweeps.
 
-``time_layer`` times a Conv2D, Dense or published row; ``load_sweep`` and
-``sweep_from_spec`` generate sweeps such as "paper" (the 721 published
-configurations); ``measure_sweep`` runs a sweep resumably into a dataset
-JSON file and ``merge_parts`` joins shards of it. JAX is imported only when
-a layer is built or timed.
+``time_layer`` times a Conv2D, Dense or published row. ``load_sweep`` and
+``sweep_from_spec`` generate sweeps such as "paper", the 721 published
+configurations. ``measure_sweep`` runs a sweep resumably into a dataset
+JSON file, and ``merge_parts`` joins shards of it. JAX is imported only
+when a layer is built or timed.
 """
 
 from alphaflops.harness.output import merge_parts

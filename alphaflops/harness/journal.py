@@ -19,7 +19,7 @@ JOURNAL_VERSION = 1
 
 @dataclass
 class JournalContents:
-    """What a journal file holds.
+    """Contents of a journal file.
 
     Attributes
     ----------

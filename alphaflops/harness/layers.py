@@ -1,7 +1,7 @@
 """Build the jitted JAX call that the harness times for one layer.
 
 The inputs and weights are arguments of the jitted function and never
-closed over, so XLA sees them as runtime parameters and cannot fold the
+closed over, so XLA compiles them as runtime parameters and cannot fold the
 computation into a constant. They are random normal values created on the
 target device, because all-zero inputs can take faster paths on some
 hardware.
@@ -41,7 +41,7 @@ def build_layer_call(layer, dtype="float32", device=None, seed=0):
     dtype : str, default "float32"
         Data type of inputs and weights.
     device : jax.Device or None, default None
-        Device that holds the arguments, and so runs the function.
+        Device that stores the arguments and therefore runs the function.
     seed : int, default 0
         Seed of the random normal values.
 
@@ -101,7 +101,7 @@ def _random_arguments(shapes, dtype, device, seed):
 
     # The "rbg" generator (XLA's RngBitGenerator) compiles faster for each
     # new shape than the default threefry, which matters across a sweep of
-    # hundreds of shapes; the statistical quality is irrelevant here.
+    # hundreds of shapes. Its statistical quality does not matter here.
     with jax.default_device(device):
         keys = jax.random.split(jax.random.key(seed, impl="rbg"), len(shapes))
         return tuple(jax.random.normal(key, shape, dtype=dtype) for key, shape in zip(keys, shapes))

@@ -64,7 +64,7 @@ class RunSummary:
 
 
 class StopRequest:
-    """SIGINT handler that asks the run to stop after the current configuration.
+    """SIGINT handler that requests a stop after the current configuration.
 
     A second SIGINT raises KeyboardInterrupt at once.
     """
@@ -172,7 +172,7 @@ def measure_sweep(
 
     if contents.header is not None and not resume:
         raise ValueError(
-            f"{journal_path} already holds measurements; add --resume to continue that run, "
+            f"{journal_path} already contains measurements; add --resume to continue that run, "
             "or choose another --out file"
         )
     settings = _resolve_settings(settings or {}, contents.header, journal_path)

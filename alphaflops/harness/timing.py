@@ -90,12 +90,12 @@ class TimingResult:
 
     @property
     def min_ms(self):
-        """Shortest repetition in milliseconds."""
+        """Minimum repetition time in milliseconds."""
         return float(np.min(self.times_ms))
 
     @property
     def max_ms(self):
-        """Longest repetition in milliseconds."""
+        """Maximum repetition time in milliseconds."""
         return float(np.max(self.times_ms))
 
     @property
@@ -177,8 +177,8 @@ def stability_warnings(times_ms, timer_resolution_ns=1.0):
 
 def _wait(result):
     # A single array (the usual result) is awaited through its own method,
-    # which skips the pytree walk of jax.block_until_ready and so keeps the
-    # per-repetition overhead small; tuples and other pytrees take the walk.
+    # because the pytree walk of jax.block_until_ready adds per-repetition
+    # overhead. Tuples and other pytrees still go through that walk.
     block = getattr(result, "block_until_ready", None)
     if block is not None:
         block()
@@ -192,11 +192,11 @@ def _wait(result):
 def time_function(function, args, reps=2000, warmup=10, max_seconds=None, clock=time.perf_counter_ns):
     """Time ``function(*args)`` call by call, waiting for each result.
 
-    The first call (where a jitted function compiles) is timed apart as
-    ``compile_ms``; then ``warmup`` untimed calls run; then each timed
-    repetition calls the function and waits until the result is ready
-    (``block_until_ready``), so an asynchronous device result is timed
-    until it is ready, not until the call returns.
+    The first call, where a jitted function compiles, is timed apart as
+    ``compile_ms``. Then ``warmup`` untimed calls run. Each timed repetition
+    then calls the function and waits with ``block_until_ready``, so an
+    asynchronous device result is timed until it is ready, not until the
+    call returns.
 
     Parameters
     ----------
