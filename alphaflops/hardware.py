@@ -29,11 +29,10 @@ FP32_LANES_PER_SM = {
 }
 
 #: First compute capability (8.0, Ampere) with TF32 tensor cores. cuDNN may run
-#: FP32 convolutions on them; PyTorch allows it through
-#: ``torch.backends.cudnn.allow_tf32`` ("whether TensorFloat-32 tensor cores
-#: may be used in cuDNN convolutions on Ampere or newer GPUs", PyTorch 1.7
-#: documentation of ``torch.backends``). Their rate is above the FP32 lane
-#: peak, so the lane peak is not an upper bound on such a GPU.
+#: FP32 convolutions on them: PyTorch's ``torch.backends.cudnn.allow_tf32``
+#: controls whether it may on Ampere or newer GPUs (documentation of
+#: ``torch.backends``, PyTorch 1.7). Their rate is above the FP32 lane peak,
+#: so the lane peak is not an upper bound on such a GPU.
 TF32_COMPUTE_CAPABILITY = 8.0
 
 
