@@ -224,7 +224,7 @@ def default_plan(dataset, method="auto", n_splits=DEFAULT_FOLDS, seed=DEFAULT_SE
     return CrossValidationPlan(method, n_splits, seed, None)
 
 
-def build_report(dataset, models=None, plan=None, dataset_path=None, run_audit=True):
+def build_report(dataset, models=None, plan=None, dataset_path=None, run_audit=True, leave_out_flagged=False):
     """Fit and evaluate models on a dataset.
 
     Parameters
@@ -242,6 +242,11 @@ def build_report(dataset, models=None, plan=None, dataset_path=None, run_audit=T
         File the dataset was read from, recorded in the report.
     run_audit : bool
         Add the plausibility audit when ``alphaflops.audit`` is installed.
+    leave_out_flagged : bool
+        Leave the rows that the audit flags out of every fit and every
+        metric, so that all figures use the same rows. The left-out rows
+        are listed in ``data["dataset"]["rows_left_out"]`` and in each
+        fitted model's ``excluded_rows``.
 
     Returns
     -------
@@ -256,14 +261,20 @@ def build_report(dataset, models=None, plan=None, dataset_path=None, run_audit=T
     """
     models = default_models() if models is None else dict(models)
     plan = default_plan(dataset) if plan is None else plan
+    summary = dataset_summary(dataset, dataset_path)
+    audit = run_plausibility_audit(dataset) if run_audit or leave_out_flagged else None
+    if leave_out_flagged:
+        dataset, summary["rows_left_out"] = _drop_flagged_rows(dataset)
+
     data = {
         "alphaflops_version": __version__,
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "dataset": dataset_summary(dataset, dataset_path),
+        "dataset": summary,
         "cross_validation": plan.to_dict(),
         "models": {},
     }
 
+    fitted_before = {name: _is_fitted(model) for name, model in models.items()}
     predictions, held_out = {}, {}
     for name, model in models.items():
         try:
@@ -273,15 +284,30 @@ def build_report(dataset, models=None, plan=None, dataset_path=None, run_audit=T
             # empty kernel class) is reported as failed; the others go on.
             data["models"][name] = {"kind": getattr(model, "kind", type(model).__name__), "error": str(error)}
             continue
+        if leave_out_flagged and not fitted_before[name]:
+            entry["excluded_rows"] = summary["rows_left_out"]
         data["models"][name] = entry
         if held is not None:
             held_out[name] = held
 
-    if run_audit:
-        audit = run_plausibility_audit(dataset)
-        if audit is not None:
-            data["audit"] = audit
+    if run_audit and audit is not None:
+        data["audit"] = audit
     return Report(data, dataset, models, predictions, held_out)
+
+
+def _drop_flagged_rows(dataset):
+    """Return the dataset without the rows that the audit flags, and the flagged rows."""
+    try:
+        from alphaflops.audit import audit
+    except ModuleNotFoundError as error:
+        raise ValueError("leaving out flagged rows needs the plausibility audit (alphaflops.audit), "
+                         "which is not installed") from error
+
+    result = audit(dataset)
+    rows = _json_ready([dict(row) for row in result.rows])
+    if not np.any(result.flagged_mask):
+        return dataset, rows
+    return dataset.subset(~np.asarray(result.flagged_mask)), rows
 
 
 def evaluate_saved_model(model, dataset, model_path=None, dataset_path=None):
@@ -566,6 +592,8 @@ def format_table(data):
 
     table = _align([header, *rows])
     caption = f"{data['dataset']['name']}: {data['dataset']['rows']} rows"
+    if "rows_left_out" in data["dataset"]:
+        caption += f" ({len(data['dataset']['rows_left_out'])} flagged by the audit left out)"
     if data.get("report_kind") != "evaluation":
         caption += f"; held-out predictions: {cv_label}"
     return caption + "\n" + table
@@ -613,6 +641,7 @@ def _markdown_header(data):
         f"- dataset: `{dataset['path']}`" if dataset.get("path") else f"- dataset: {dataset['name']}",
         f"- SHA-256: `{dataset['sha256']}`" if dataset.get("sha256") else "- SHA-256: unknown",
         f"- rows: {dataset['rows']}, plots: {dataset['plots']}",
+        *_rows_left_out_lines(dataset),
         f"- hardware: {hardware}",
         f"- alphaflops {data['alphaflops_version']}, {data.get('created', '')}",
     ]
@@ -622,6 +651,13 @@ def _markdown_header(data):
         model = data["model"]
         lines.append(f"- model: `{model['path']}` ({model['kind']})")
     return "\n".join(lines)
+
+
+def _rows_left_out_lines(dataset):
+    if "rows_left_out" not in dataset:
+        return []
+    count = len(dataset["rows_left_out"])
+    return [f"- rows flagged by the plausibility audit and left out of every fit and metric: {count}"]
 
 
 def _markdown_metrics(data):

@@ -255,3 +255,17 @@ def test_evaluate_table_draws_scatter(capsys, neusight_dir, tmp_path):
     assert data["dataset"]["plots"] == 0
     assert data["dataset"]["hardware"]["name"] == "Tesla T4"
     assert data["figures"] == ["predicted_vs_measured.png", "residuals.png"]
+
+
+def test_fit_leave_out_flagged(capsys, t2000_path, tmp_path):
+    pytest.importorskip("alphaflops.audit")
+    from alphaflops import load_model
+
+    path = tmp_path / "flops.json"
+    status, stdout, _ = run_cli(capsys, "fit", "--dataset", t2000_path, "--model", "flops", "--out", path,
+                                "--leave-out-flagged")
+
+    assert status == 0
+    assert "(716 rows" in stdout
+    assert "left out 5 rows" in stdout
+    assert load_model(path).feature_range_ is not None

@@ -287,3 +287,16 @@ def test_failed_model_reported_others_go_on(tmp_path):
     assert "mape" in built.data["models"]["flops"]["in_sample"]
     assert "not evaluated: kernel class" in (tmp_path / "report.md").read_text()
     assert report.format_table(built.data).splitlines()[2].split()[-1] == "-"
+
+
+def test_leave_out_flagged_rows(t2000):
+    pytest.importorskip("alphaflops.audit")
+    models = report.default_models(["alpha_published", "flops"])
+    built = report.build_report(t2000, models, report.CrossValidationPlan("none"), leave_out_flagged=True)
+
+    left_out = built.data["dataset"]["rows_left_out"]
+    assert len(left_out) == 5
+    assert len(built.dataset) == len(t2000) - 5
+    assert built.data["models"]["flops"]["excluded_rows"] == left_out
+    assert "excluded_rows" not in built.data["models"]["alpha_published"]
+    assert built.data["models"]["alpha_published"]["in_sample"]["max_ape"] < 1.0

@@ -14,6 +14,11 @@ def configure(parser):
     )
     parser.add_argument("--out", metavar="MODEL.json", type=Path, required=True,
                         help="model file to write (versioned JSON)")
+    parser.add_argument(
+        "--leave-out-flagged", action="store_true",
+        help="fit without the rows measured faster than the hardware allows (see 'alphaflops audit'); "
+             "the model file lists them",
+    )
 
 
 def run(args):
@@ -25,15 +30,23 @@ def run(args):
         raise ValueError(f"unknown model kind {args.model!r}: expected one of {', '.join(kinds)}")
 
     dataset, path = load_dataset_argument(args)
-    model = fit_dataset(kinds[args.model](), dataset)
-    predictions = model.predict(dataset.X)
-    in_sample = report.compute_metrics(dataset.y, predictions)
+    model = kinds[args.model]()
+    if args.leave_out_flagged:
+        from alphaflops.audit import fit_without_flagged
+
+        model, audit = fit_without_flagged(model, dataset)
+        dataset = dataset.subset(~audit.flagged_mask) if audit.flagged_mask.any() else dataset
+    else:
+        fit_dataset(model, dataset)
+    in_sample = report.compute_metrics(dataset.y, model.predict(dataset.X))
 
     args.out.parent.mkdir(parents=True, exist_ok=True)
     model.save(args.out)
 
     entry = {"params": model.params_, "standard_errors": getattr(model, "standard_errors_", {})}
     print(f"fitted {args.model} on {dataset.name} ({len(dataset)} rows from {path})")
+    if args.leave_out_flagged:
+        print(f"left out {len(model.excluded_rows_)} rows flagged by the plausibility audit")
     print("parameters (value +- standard error):")
     for line in report.format_parameters(entry):
         print(f"  {line}")

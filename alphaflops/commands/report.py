@@ -127,6 +127,11 @@ def configure(parser):
     add_cross_validation_arguments(parser)
     parser.add_argument("--no-figures", action="store_true", help="write report.json and report.md only")
     parser.add_argument("--no-audit", action="store_true", help="leave the plausibility audit out")
+    parser.add_argument(
+        "--leave-out-flagged", action="store_true",
+        help="leave rows measured faster than the hardware allows (see 'alphaflops audit') "
+             "out of every fit and metric",
+    )
 
 
 def run(args):
@@ -138,7 +143,8 @@ def run(args):
     models = report.default_models(names)
     plan = report.default_plan(dataset, args.cv, args.folds, args.seed, args.group_by)
 
-    built = report.build_report(dataset, models, plan, dataset_path=path, run_audit=not args.no_audit)
+    built = report.build_report(dataset, models, plan, dataset_path=path, run_audit=not args.no_audit,
+                                leave_out_flagged=args.leave_out_flagged)
     written = report.write_report(built, args.out, figures=not args.no_figures)
 
     print(report.format_table(built.data))
