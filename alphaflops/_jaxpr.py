@@ -11,8 +11,11 @@ as follows:
   because the trip count is unknown at trace time;
 - ``cond`` keeps every branch, so the caller can report each one and count
   the most expensive;
+- ``custom_linear_solve`` walks its ``solve`` jaxpr only, the one that
+  evaluation runs;
 - every other primitive with jaxpr parameters (``jit``/``pjit``,
-  ``custom_jvp_call``, ``custom_vjp_call``, ``remat``, ...) is walked once.
+  ``custom_jvp_call``, ``custom_vjp_call``, ``remat``, ...) has each of
+  them walked once.
 """
 
 import collections
@@ -137,6 +140,11 @@ def _walk(jaxpr, path, repeats, in_while_loop, result):
             for part in ("cond_jaxpr", "body_jaxpr"):
                 step = _join(path, f"while.{part.split('_')[0]}")
                 items += _walk(_open(params[part]), step, repeats, True, result)
+        elif name == "custom_linear_solve":
+            # Evaluation runs only the solve jaxpr; matvec and the transposes
+            # serve differentiation.
+            step = _join(path, "custom_linear_solve.solve")
+            items += _walk(_open(params["jaxprs"].solve), step, repeats, in_while_loop, result)
         elif name == "cond":
             step = _join(path, "cond")
             branches = [

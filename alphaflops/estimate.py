@@ -26,9 +26,9 @@ Totals and loops:
 
 For a loop-free program of convolutions and matrix products only,
 ``total_flops_valid_taps`` equals XLA's ``cost_analysis()["flops"]``
-(checked with jax 0.10 on CPU), except where XLA's simplifier first rewrites
-a degenerate product: a contraction over one element becomes a multiply,
-and a vector-vector product a multiply and a reduction.
+(checked with jax 0.10 on CPU). The exception is a degenerate product that
+XLA's simplifier rewrites first: a contraction over one element becomes a
+multiply, and a vector-vector product a multiply and a reduction.
 """
 
 import csv
@@ -257,7 +257,8 @@ def estimate(fn, *example_args, model=None, power_watts=None, **kwargs):
     ``fn`` is traced with ``jax.make_jaxpr`` on the example arguments and
     never executed; arrays, ``jax.ShapeDtypeStruct`` objects and pytrees of
     them all work. Keyword arguments are bound with ``functools.partial``
-    before tracing, so they may be static Python values.
+    before tracing, so they may be static Python values. Keywords named
+    ``model`` or ``power_watts`` go to this function, not to ``fn``.
 
     Parameters
     ----------

@@ -266,6 +266,17 @@ def test_three_dimensional_conv_unsupported():
     assert "3 spatial dimensions" in result.notes[0]
 
 
+def test_linear_solve_counts_solve_only():
+    m = _weights(6, 6)
+
+    def solve(b):
+        return lax.custom_linear_solve(lambda x: m @ x, b, solve=lambda matvec, b: m @ (m @ b))
+
+    result = estimate(solve, _weights(6))
+    assert len(result.layers) == 2
+    assert all(layer.path == "custom_linear_solve.solve" for layer in result.layers)
+
+
 def test_unsupported_arithmetic_counted_by_name():
     def network(x, m):
         y = jnp.tanh(x @ m) + 1.0
