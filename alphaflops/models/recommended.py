@@ -193,6 +193,11 @@ class RecommendedRegressor(LeastSquaresCostModel):
     standard_errors_ : dict
         Standard error of each parameter (Gauss-Newton at the optimum of the
         plain relative-error cost).
+
+        NOTE: on data with a single kernel size (the NeuSight tables are all
+        3x3), ``kernel_saturation_exponent`` and the split between
+        ``flop_rate`` and ``kernel_speedup`` are not identified. They stay
+        near their starting values, and every standard error is NaN.
     interval_quantiles_ : ndarray of shape (201,)
         Quantiles of the held-out log errors at levels 0, 0.005, ..., 1.
     interval_source_ : str
