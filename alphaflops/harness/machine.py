@@ -69,6 +69,8 @@ def hardware_record(device, dtype, reps, warmup, max_seconds, timing_mode):
     import jax
     import jaxlib
 
+    # NOTE: this GPU branch has not run on a GPU yet; all measurements so far
+    # were on CPU. JAX reports NVIDIA and AMD GPUs with platform "gpu".
     is_gpu = device.platform in ("gpu", "cuda", "rocm")
     cpu = cpu_model()
     return {
