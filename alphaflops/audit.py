@@ -240,20 +240,20 @@ def _choose_peak(record, peak_flops, dtype, assumptions):
     if dtype != "float32":
         assumptions.append(
             f"Compute bound not applied: the rows were measured in {dtype}, and the FP32 lane peak is no "
-            "bound for other types (tensor cores); pass peak_flops to apply one."
+            "bound for other types (tensor cores); pass peak_flops (--peak-flops) to apply one."
         )
         return None
 
     if hardware_facts.may_use_tf32(record):
         assumptions.append(
             "Compute bound not applied: on compute capability 8.0 and newer cuDNN may run FP32 convolutions "
-            "on TF32 tensor cores, faster than the FP32 lanes; pass peak_flops to apply one."
+            "on TF32 tensor cores, faster than the FP32 lanes; pass peak_flops (--peak-flops) to apply one."
         )
         return None
 
     peak, explanation = hardware_facts.peak_fp32_flops(record)
     if peak is None:
-        assumptions.append(f"Compute bound not applied: {explanation} Pass peak_flops to apply one.")
+        assumptions.append(f"Compute bound not applied. {explanation} Pass peak_flops (--peak-flops) to apply one.")
         return None
 
     assumptions.append(f"Compute bound applied. {explanation}")
@@ -286,7 +286,7 @@ def _memory_bound(X, record, bandwidth, l2_bytes, dtype, assumptions):
         source = "from the hardware record"
     if bandwidth is None:
         assumptions.append(
-            "Memory bound not applied: the hardware record gives no memory bandwidth; pass bandwidth to apply one."
+            "Memory bound not applied: the hardware record gives no memory bandwidth; pass bandwidth (--bandwidth) to apply one."
         )
         return np.zeros(X.shape[0]), None
 
