@@ -224,7 +224,8 @@ def fit_without_flagged(estimator, dataset, peak_flops=None, bandwidth=None):
 def _check_positive(name, value):
     if value is None:
         return
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or not (np.isfinite(value) and value > 0):
+    is_number = isinstance(value, (int, float, np.number)) and not isinstance(value, bool)
+    if not (is_number and np.isfinite(value) and value > 0):
         raise ValueError(f"{name} must be a positive finite number, got {value!r}")
 
 
@@ -286,7 +287,8 @@ def _memory_bound(X, record, bandwidth, l2_bytes, dtype, assumptions):
         source = "from the hardware record"
     if bandwidth is None:
         assumptions.append(
-            "Memory bound not applied: the hardware record gives no memory bandwidth; pass bandwidth (--bandwidth) to apply one."
+            "Memory bound not applied: the hardware record gives no memory bandwidth; "
+            "pass bandwidth (--bandwidth) to apply one."
         )
         return np.zeros(X.shape[0]), None
 
