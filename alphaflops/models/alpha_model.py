@@ -104,9 +104,9 @@ class AlphaFlopsRegressor(LeastSquaresCostModel):
     ----------
     kernel_classes : tuple of float, default=(1,)
         Increasing upper bounds of the kernel area K1 * K2 that split the rows
-        into classes with their own beta and gamma: ``(1,)`` is the published
-        split (1x1 kernels versus larger ones), ``(1, 9)`` adds a class for
-        kernels up to 3x3, ``()`` uses one class for all.
+        into classes with their own beta and gamma. ``(1,)`` is the published
+        split (1x1 kernels versus larger ones). ``(1, 9)`` adds a class for
+        kernels up to 3x3, and ``()`` uses one class for all.
     overhead : bool, default=True
         Fit a constant time per call. ``False`` gives the pure published form.
     loss : {"linear", "soft_l1", "huber", "cauchy", "arctan"}, default="linear"

@@ -4,14 +4,14 @@ A cost model maps six-column layer rows ``X`` (H, W, Cin, Cout, K1, K2) to
 times ``y``. :class:`CostModel` contains what every model shares (scikit-learn
 conventions, input validation, positivity of predictions, model files).
 :class:`LeastSquaresCostModel` adds fitting of a closed-form time formula by
-``scipy.optimize.least_squares``; a new parametric model is a subclass that
+``scipy.optimize.least_squares``. A new parametric model is a subclass that
 names its parameters and writes its formula once for both numpy and
 ``jax.numpy``.
 
-Fits minimise the relative error ``prediction / y - 1``, not the log error:
-the relative error is the quantity that MAPE, the headline metric, averages,
-and for a formula linear in its parameters (the FLOPs line) it makes the fit
-a weighted linear least-squares problem with a single optimum. Relative
+Fits minimise the relative error ``prediction / y - 1``, not the log error.
+The relative error is the quantity that MAPE, the headline metric, averages.
+For a formula linear in its parameters (the FLOPs line) it also makes the
+fit a weighted linear least-squares problem with a single optimum. Relative
 residuals do not depend on the time unit, and the parameters are scaled by
 data-derived magnitudes before the solver sees them, so fitting the same
 data in seconds instead of milliseconds gives the same relative predictions.
@@ -237,11 +237,10 @@ class CostModel(RegressorMixin, BaseEstimator):
 
     def _validate_rows(self, X, reset):
         X = validate_data(self, X, dtype=np.float64, reset=reset)
-        if X.size and X.min() > 0:
-            # The common case, checked with one pass over X; prediction
-            # throughput matters for million-row inputs.
-            if X.shape[1] == N_FEATURES:
-                return X
+        # The common case costs one pass over X, because prediction
+        # throughput matters for million-row inputs.
+        if X.shape[1] == N_FEATURES and X.min() > 0:
+            return X
         check_non_negative(X, type(self).__name__)
         return self._check_layer_rows(X)
 
@@ -403,9 +402,9 @@ def fit_dataset(estimator, dataset):
     estimator : CostModel
         Fitted in place.
     dataset : Dataset
-        Any object with ``X`` (n, 6) and ``y`` (n,); its ``hardware`` (dict)
+        Any object with ``X`` (n, 6) and ``y`` (n,). Its ``hardware`` (dict)
         and ``sha256`` (str or None), when present, become the estimator's
-        ``hardware_`` and ``dataset_sha256_`` and are written to model files.
+        ``hardware_`` and ``dataset_sha256_``, which model files record.
 
     Returns
     -------
