@@ -29,6 +29,11 @@ For a loop-free program of convolutions and matrix products only,
 (checked with jax 0.10 on CPU). The exception is a degenerate product that
 XLA's simplifier rewrites first: a contraction over one element becomes a
 multiply, and a vector-vector product a multiply and a reduction.
+
+NOTE: for a convolution with ``batch_group_count`` above 1 (weight
+gradients of grouped convolutions), the count here is the arithmetic the
+operation needs. XLA on CPU may lower it as a full convolution plus selects
+and then count up to ``batch_group_count`` times more.
 """
 
 import csv

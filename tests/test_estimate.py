@@ -8,6 +8,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 from jax import lax
 
 from alphaflops.cli import main
@@ -226,6 +228,19 @@ def test_conv_row_matches_conv2d_layer():
     assert record.flops == layer.flops("all")
     assert record.flops_valid_taps == layer.flops("valid")
     assert record.output_shape == layer.output_shape
+
+
+def test_batch_grouped_conv_counts():
+    def conv(x, w):
+        return lax.conv_general_dilated(x, w, (1, 1), "VALID", dimension_numbers=("NHWC", "HWIO", "NHWC"),
+                                        batch_group_count=2)
+
+    record = estimate(conv, _weights(4, 5, 5, 3), _weights(2, 2, 3, 6)).layers[0]
+    assert record.variant == "batch_grouped"
+    assert record.batch == 2
+    assert record.output_shape == (2, 4, 4, 6)
+    assert record.macs == 2 * 4 * 4 * 6 * 3 * 2 * 2
+    assert record.row == (8, 4, 3, 6, 2, 2)
 
 
 def test_batched_matmul_row():
@@ -499,3 +514,65 @@ def test_command_missing_model_file(tmp_path, capsys):
     status = main(["estimate", "--model", str(tmp_path / "absent.json"), "--layers", str(layers_path)])
     assert status == 1
     assert "not found" in capsys.readouterr().err
+
+
+# Random convolutions in any layout against XLA -------------------------------
+
+
+def _layout(draw, letters):
+    return "".join(draw(st.permutations(letters)))
+
+
+@st.composite
+def general_convolutions(draw):
+    """Draw a 2-D convolution call in random layouts with groups, dilations and padding.
+
+    Batch groups are left out: XLA on CPU may expand such a convolution into
+    a full one plus selects and count that, as described in alphaflops.estimate.
+    """
+    groups = draw(st.integers(1, 3))
+    batch = draw(st.integers(1, 2))
+    in_channels = groups * draw(st.integers(1, 3))
+    out_channels = groups * draw(st.integers(1, 3))
+    kernel = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    spatial = (draw(st.integers(1, 9)), draw(st.integers(1, 9)))
+    padding = tuple((draw(st.integers(-1, 3)), draw(st.integers(-1, 3))) for _ in range(2))
+    options = dict(
+        window_strides=(draw(st.integers(1, 3)), draw(st.integers(1, 3))),
+        padding=padding,
+        lhs_dilation=(draw(st.integers(1, 3)), draw(st.integers(1, 2))),
+        rhs_dilation=(draw(st.integers(1, 2)), draw(st.integers(1, 2))),
+        feature_group_count=groups,
+    )
+    layouts = (_layout(draw, "NCHW"), _layout(draw, "OIHW"), _layout(draw, "NCHW"))
+    sizes = {"N": batch, "C": in_channels, "H": spatial[0], "W": spatial[1]}
+    kernel_sizes = {"O": out_channels, "I": in_channels // groups, "H": kernel[0], "W": kernel[1]}
+    lhs = jax.ShapeDtypeStruct(tuple(sizes[letter] for letter in layouts[0]), jnp.float32)
+    rhs = jax.ShapeDtypeStruct(tuple(kernel_sizes[letter] for letter in layouts[1]), jnp.float32)
+
+    def convolve(lhs, rhs):
+        return lax.conv_general_dilated(lhs, rhs, dimension_numbers=layouts, **options)
+
+    try:
+        output = jax.eval_shape(convolve, lhs, rhs)
+    except (TypeError, ValueError):
+        assume(False)
+    assume(min(output.shape) > 0)
+    return convolve, lhs, rhs
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
+@given(general_convolutions())
+def test_random_layouts_match_xla(case):
+    convolve, lhs, rhs = case
+    compiled = jax.jit(convolve).lower(lhs, rhs).compile()
+    # XLA's simplifier turns some small products (a vector-vector or
+    # matrix-vector product, in effect) into multiplies and reductions,
+    # which it counts differently. Only cases where it keeps a convolution
+    # or dot are compared.
+    hlo = compiled.as_text()
+    assume(" convolution(" in hlo or " dot(" in hlo)
+
+    result = estimate(convolve, lhs, rhs)
+    assert len(result.layers) == 1
+    assert result.total_flops_valid_taps == _xla_flops(convolve, lhs, rhs)
