@@ -108,6 +108,14 @@ def test_gradient_network_equals_xla():
     assert result.total_flops_valid_taps == _xla_flops(loss_vjp, *arguments)
 
 
+def test_package_name_calls_estimate():
+    import alphaflops
+
+    # This file imports the submodule first, which binds the package name to it.
+    result = alphaflops.estimate(jnp.matmul, _weights(2, 3), _weights(3, 4))
+    assert result.total_flops == 2 * 2 * 3 * 4
+
+
 def test_valid_taps_below_all_taps_with_padding():
     result = estimate(_nhwc_network, *NHWC_ARGUMENTS)
     assert result.total_flops_valid_taps < result.total_flops
