@@ -269,3 +269,26 @@ def test_fit_leave_out_flagged(capsys, t2000_path, tmp_path):
     assert "(716 rows" in stdout
     assert "left out 5 rows" in stdout
     assert load_model(path).feature_range_ is not None
+
+
+def test_report_generic_csv(capsys, tmp_path):
+    lines = ["size,cin,cout,k,group,us"]
+    for index in range(30):
+        size, channels, kernel = 8 + index, 16 + 4 * index, 1 + 2 * (index % 3)
+        micros = 50 + 2e-6 * size * size * channels * channels * kernel * kernel
+        lines.append(f"{size},{channels},{channels},{kernel},g{index % 3},{micros:.3f}")
+    path = tmp_path / "layers.csv"
+    path.write_text("\n".join(lines) + "\n")
+
+    status, stdout, stderr = run_cli(
+        capsys, "report", "--dataset", path, "--format", "csv", "--time-unit", "us",
+        "--columns", "size=height+width,cin=in_channels,cout=out_channels,k=kernel_size,us=time",
+        "--models", "flops", "--group-by", "group", "--out", tmp_path / "out",
+    )
+
+    assert status == 0, stderr
+    data = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert data["dataset"]["rows"] == 30
+    assert data["cross_validation"]["method"] == "group"
+    assert set(data["models"]["flops"]["cross_validation"]["per_plot"]) == {"g0", "g1", "g2"}
+    assert "leave-one-group-out by 'group'" in stdout

@@ -29,7 +29,8 @@ def add_dataset_arguments(parser, required=False):
     parser.add_argument(
         "--columns", metavar="MAPPING", type=_column_mapping,
         help="for --format csv: comma-separated FILE_COLUMN=FIELD pairs, FIELD being a layer argument "
-             "(height, width, in_channels, out_channels, kernel_size, ...), kind, batch or time",
+             "(height, width, in_channels, out_channels, kernel_size, ...), kind, batch or time; "
+             "FIELD1+FIELD2 feeds one column to two arguments, e.g. size=height+width",
     )
     parser.add_argument("--time-unit", choices=("ms", "s", "us"), default="ms",
                         help="for --format csv: unit of the time column (default: ms)")
@@ -82,7 +83,8 @@ def _column_mapping(text):
         if not separator or not column.strip() or not field.strip():
             raise argparse.ArgumentTypeError(
                 f"invalid column mapping {pair!r}: expected FILE_COLUMN=FIELD, e.g. ms=time")
-        mapping[column.strip()] = field.strip()
+        fields = [part.strip() for part in field.split("+")]
+        mapping[column.strip()] = fields[0] if len(fields) == 1 else fields
     return mapping
 
 
