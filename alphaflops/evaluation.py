@@ -115,13 +115,13 @@ def _as_1d(values, name):
     return array
 
 
-def _require_rows(ok, what, problem, values, fix=""):
+def _require_rows(ok, quantity, problem, values, fix=""):
     bad = np.flatnonzero(~ok)
     if bad.size == 0:
         return
     shown = ", ".join(f"{row} ({float(values[row])!r})" for row in bad[:_MAX_ROWS_SHOWN])
     more = f" and {bad.size - _MAX_ROWS_SHOWN} more" if bad.size > _MAX_ROWS_SHOWN else ""
-    raise ValueError(f"{what} {problem} in {bad.size} row(s): {shown}{more}{fix}")
+    raise ValueError(f"{quantity} {problem} in {bad.size} row(s): {shown}{more}{fix}")
 
 
 @dataclass
