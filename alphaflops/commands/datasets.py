@@ -18,11 +18,14 @@ def run(args):
     default = default_dataset_name()
     for name, path in datasets.items():
         summary = bundled_summary(path)
-        budget = "" if summary["max_seconds"] is None else f", at most {summary['max_seconds']:g} s per layer"
+        if summary["max_seconds"] is None:
+            repetitions = f"{summary['reps']} repetitions"
+        else:
+            repetitions = f"up to {summary['reps']} repetitions within {summary['max_seconds']:g} s per layer"
         marker = "*" if name == default else " "
         line = (
             f"{marker} {name}: {summary['rows']} rows, {summary['platform']} {summary['device']}, "
-            f"{summary['reps']} repetitions{budget}, measured {summary['date']}"
+            f"{repetitions}, measured {summary['date']}"
         )
         if args.paths:
             line += f"\n    {path}"
