@@ -118,7 +118,7 @@ def main():
     ]
     markdown = (
         "Timing harness (`benchmarks/harness.py`). CPU only: no GPU was available. "
-        "The machine was shared with other jobs, so the spread figures are upper bounds.\n\n"
+        "Other jobs shared the machine, so the spread figures include their noise.\n\n"
         + markdown_table(["figure", "value", "detail"], rows)
     )
     if args.no_write:
