@@ -4,6 +4,7 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from alphaflops import load_dataset
@@ -88,3 +89,15 @@ def test_pyproject_lists_every_subpackage():
     assert set(config["packages"]) == on_disk | {"alphaflops.data"}
     assert config["package-dir"]["alphaflops.data"] == "data"
     assert (ROOT / "data" / "__init__.py").is_file()
+
+
+def test_bundled_cpu_set_covers_paper_sweep():
+    from alphaflops.harness.sweeps import load_sweep
+
+    sweep = load_sweep("paper")
+    dataset = load_dataset("cpu-amd-epyc")
+    values = np.array([configuration.values for configuration in sweep.configurations], dtype=np.float64)
+    np.testing.assert_array_equal(dataset.X, values)
+    assert [plot.name for plot in dataset.plots] == [plot.name for plot in sweep.plots]
+    assert dataset.hardware["platform"] == "cpu"
+    assert dataset.run["settings"]["max_seconds"] == 1.0

@@ -9,6 +9,9 @@ import time
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from alphaflops import load_dataset
 from alphaflops.cli import main
@@ -310,3 +313,25 @@ def test_sigkill_then_resume_measures_shard_once(tmp_path, sweep):
     document = read_document(out)
     assert [entry["key"] for entry in document["run"]["configurations"]] == expected
     assert len(load_dataset(out)) == len(expected)
+
+
+@pytest.fixture(scope="module")
+def finished_journal(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("journal")
+    summary = measure_sweep(sweep_from_spec(SPEC), folder / "out.json", settings={"reps": 2, "warmup": 0},
+                            time_configuration=stand_in_timer, progress=False)
+    return summary.journal.read_bytes()
+
+
+@hypothesis_settings(max_examples=60, deadline=None)
+@given(fraction=st.floats(min_value=0.0, max_value=1.0))
+def test_truncated_journal_reads_prefix(tmp_path_factory, finished_journal, fraction):
+    path = tmp_path_factory.mktemp("cut") / "cut.jsonl"
+    cut = int(len(finished_journal) * fraction)
+    path.write_bytes(finished_journal[:cut])
+
+    contents = read_journal(path)
+    complete_lines = finished_journal[:cut].count(b"\n")
+    assert len(contents.records) == max(complete_lines - 1, 0)
+    assert contents.valid_bytes == finished_journal[:cut].rfind(b"\n") + 1
+    assert (contents.header is None) == (complete_lines == 0)
