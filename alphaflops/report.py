@@ -16,6 +16,7 @@ import importlib
 import json
 import math
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -235,7 +236,10 @@ def build_report(dataset, models=None, plan=None, dataset_path=None, run_audit=T
         estimators are fitted on the whole dataset. Fitted ones (the
         published model) are evaluated as they are and get no
         cross-validation. A model whose fit raises ValueError gets an
-        entry ``{"kind", "error"}`` and the report goes on.
+        entry ``{"kind", "error"}`` and the report goes on. Warnings
+        raised while a model is fitted or evaluated (for example a
+        ConvergenceWarning) are caught and listed in its entry under
+        ``"warnings"``.
     plan : CrossValidationPlan, optional
         Default: :func:`default_plan` for the dataset.
     dataset_path : str or path-like, optional
@@ -278,12 +282,17 @@ def build_report(dataset, models=None, plan=None, dataset_path=None, run_audit=T
     predictions, held_out = {}, {}
     for name, model in models.items():
         try:
-            entry, predictions[name], held = evaluate_model(model, dataset, plan)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                entry, predictions[name], held = evaluate_model(model, dataset, plan)
         except ValueError as error:
             # A model whose form does not fit this dataset (for example an
             # empty kernel class) is reported as failed; the others go on.
             data["models"][name] = {"kind": getattr(model, "kind", type(model).__name__), "error": str(error)}
             continue
+        messages = _warning_messages(caught)
+        if messages:
+            entry["warnings"] = messages
         if leave_out_flagged and not fitted_before[name]:
             entry["excluded_rows"] = summary["rows_left_out"]
         data["models"][name] = entry
@@ -293,6 +302,17 @@ def build_report(dataset, models=None, plan=None, dataset_path=None, run_audit=T
     if run_audit and audit is not None:
         data["audit"] = audit
     return Report(data, dataset, models, predictions, held_out)
+
+
+def _warning_messages(caught):
+    """Return the distinct messages of caught warnings, each with its count when repeated."""
+    counts = {}
+    for item in caught:
+        if issubclass(item.category, DeprecationWarning):
+            continue
+        message = f"{item.category.__name__}: {item.message}"
+        counts[message] = counts.get(message, 0) + 1
+    return [message if count == 1 else f"{message} ({count} times)" for message, count in counts.items()]
 
 
 def _drop_flagged_rows(dataset):
@@ -688,6 +708,8 @@ def _markdown_parameters(data):
         parts += [f"- `{line}`" for line in lines] or ["- no parameters recorded"]
         if entry.get("excluded_rows"):
             parts.append(f"- rows left out of the fit: {len(entry['excluded_rows'])}")
+        for message in entry.get("warnings", []):
+            parts.append(f"- warning: {message}")
     return "\n".join(parts)
 
 

@@ -1,6 +1,7 @@
 """Tests of alphaflops.report: report dict, Markdown, figures and cross-validation plans."""
 
 import json
+import warnings
 
 import numpy as np
 import pytest
@@ -300,3 +301,27 @@ def test_leave_out_flagged_rows(t2000):
     assert built.data["models"]["flops"]["excluded_rows"] == left_out
     assert "excluded_rows" not in built.data["models"]["alpha_published"]
     assert built.data["models"]["alpha_published"]["in_sample"]["max_ape"] < 1.0
+
+
+class WarningRegressor(BaseEstimator, RegressorMixin):
+    """Estimator that predicts the mean time and warns on every fit, like a fit that did not converge."""
+
+    kind = "warning"
+
+    def fit(self, X, y):
+        from sklearn.exceptions import ConvergenceWarning
+
+        warnings.warn("solver stopped early", ConvergenceWarning, stacklevel=2)
+        self.mean_ = float(np.mean(y))
+        return self
+
+    def predict(self, X):
+        return np.full(len(X), self.mean_)
+
+
+def test_fit_warnings_recorded():
+    dataset = make_table_dataset()
+    built = report.build_report(dataset, {"warning": WarningRegressor()})
+
+    assert built.data["models"]["warning"]["warnings"] == ["ConvergenceWarning: solver stopped early (6 times)"]
+    assert "warning: ConvergenceWarning" in report.format_markdown(built.data)

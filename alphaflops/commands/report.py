@@ -152,11 +152,14 @@ def run(args):
     print(report.format_table(built.data))
     if "audit" in built.data:
         flagged = len(built.data["audit"].get("rows", []))
-        print(f"\nplausibility audit: {flagged} of {len(dataset)} rows measured faster than the hardware bound "
-              f"(listed in report.md)")
+        listed = " (listed in report.md)" if flagged else ""
+        print(f"\nplausibility audit: {flagged} of {len(dataset)} rows measured faster than the hardware bound"
+              f"{listed}")
     for name, entry in built.data["models"].items():
         if "error" in entry:
             print(f"alphaflops report: warning: model {name} not evaluated: {entry['error']}", file=sys.stderr)
+        for message in entry.get("warnings", []):
+            print(f"alphaflops report: warning: model {name}: {message}", file=sys.stderr)
     print(f"\nwrote {len(written)} files to {args.out}: report.json, report.md"
           f"{_figure_note(len(written) - 2)}", file=sys.stderr)
     return 0
