@@ -290,7 +290,7 @@ def build_report(dataset, models=None, plan=None, dataset_path=None, run_audit=T
             # empty kernel class) is reported as failed; the others go on.
             data["models"][name] = {"kind": getattr(model, "kind", type(model).__name__), "error": str(error)}
             continue
-        messages = _warning_messages(caught)
+        messages = warning_messages(caught)
         if messages:
             entry["warnings"] = messages
         if leave_out_flagged and not fitted_before[name]:
@@ -304,7 +304,7 @@ def build_report(dataset, models=None, plan=None, dataset_path=None, run_audit=T
     return Report(data, dataset, models, predictions, held_out)
 
 
-def _warning_messages(caught):
+def warning_messages(caught):
     """Return the distinct messages of caught warnings, each with its count when repeated."""
     counts = {}
     for item in caught:

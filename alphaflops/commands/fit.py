@@ -1,5 +1,7 @@
 """The ``alphaflops fit`` command: fit a cost model and save it as a model file."""
 
+import sys
+import warnings
 from pathlib import Path
 
 from alphaflops.commands.report import add_dataset_arguments, load_dataset_argument
@@ -31,13 +33,17 @@ def run(args):
 
     dataset, path = load_dataset_argument(args)
     model = kinds[args.model]()
-    if args.leave_out_flagged:
-        from alphaflops.audit import fit_without_flagged
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        if args.leave_out_flagged:
+            from alphaflops.audit import fit_without_flagged
 
-        model, audit = fit_without_flagged(model, dataset)
-        dataset = dataset.subset(~audit.flagged_mask) if audit.flagged_mask.any() else dataset
-    else:
-        fit_dataset(model, dataset)
+            model, audit = fit_without_flagged(model, dataset)
+            dataset = dataset.subset(~audit.flagged_mask) if audit.flagged_mask.any() else dataset
+        else:
+            fit_dataset(model, dataset)
+    for message in report.warning_messages(caught):
+        print(f"alphaflops fit: warning: {message}", file=sys.stderr)
     in_sample = report.compute_metrics(dataset.y, model.predict(dataset.X))
 
     args.out.parent.mkdir(parents=True, exist_ok=True)
