@@ -11,6 +11,7 @@ from alphaflops.models.flops_model import FlopsRegressor
 from alphaflops.models.published import PublishedAlphaModel, published_model
 from alphaflops.models.alpha_model import AlphaFlopsRegressor
 from alphaflops.models.recommended import RecommendedRegressor
+from alphaflops.models.hybrid import HybridRegressor
 
 __all__ = [
     "AlphaFlopsRegressor",
