@@ -225,7 +225,8 @@ def default_plan(dataset, method="auto", n_splits=DEFAULT_FOLDS, seed=DEFAULT_SE
     return CrossValidationPlan(method, n_splits, seed, None)
 
 
-def build_report(dataset, models=None, plan=None, dataset_path=None, run_audit=True, leave_out_flagged=False):
+def build_report(dataset, models=None, plan=None, dataset_path=None, run_audit=True, leave_out_flagged=False,
+                 progress=None):
     """Fit and evaluate models on a dataset.
 
     Parameters
@@ -251,6 +252,9 @@ def build_report(dataset, models=None, plan=None, dataset_path=None, run_audit=T
         metric, so that all figures use the same rows. The left-out rows
         are listed in ``data["dataset"]["rows_left_out"]`` and in each
         fitted model's ``excluded_rows``.
+    progress : callable, optional
+        Called with one line of text before each model is evaluated, e.g.
+        to show progress on a terminal.
 
     Returns
     -------
@@ -281,6 +285,8 @@ def build_report(dataset, models=None, plan=None, dataset_path=None, run_audit=T
     fitted_before = {name: _is_fitted(model) for name, model in models.items()}
     predictions, held_out = {}, {}
     for name, model in models.items():
+        if progress is not None:
+            progress(_progress_message(name, fitted_before[name], plan))
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
@@ -302,6 +308,14 @@ def build_report(dataset, models=None, plan=None, dataset_path=None, run_audit=T
     if run_audit and audit is not None:
         data["audit"] = audit
     return Report(data, dataset, models, predictions, held_out)
+
+
+def _progress_message(name, fitted, plan):
+    if fitted:
+        return f"evaluating {name}"
+    if plan.method == "none":
+        return f"fitting {name}"
+    return f"fitting {name} and cross-validating it ({plan.describe()})"
 
 
 def warning_messages(caught):

@@ -89,9 +89,10 @@ def test_report_kfold_option(capsys, t2000_path, tmp_path):
     assert list(tmp_path.glob("*.png")) == []
 
 
-def test_report_without_arguments(capsys, tmp_path, monkeypatch):
+def test_report_default_dataset(capsys, tmp_path, monkeypatch):
+    """Without --dataset and --out the report reads the default bundled set and writes ./report."""
     monkeypatch.chdir(tmp_path)
-    status, stdout, stderr = run_cli(capsys, "report")
+    status, stdout, stderr = run_cli(capsys, "report", "--models", "alpha_published,flops")
 
     assert status == 0, stderr
     data = json.loads((tmp_path / "report" / "report.json").read_text())
@@ -105,7 +106,7 @@ def test_console_script_report(t2000_path, tmp_path):
     executable = shutil.which("alphaflops", path=str(Path(sys.executable).parent))
     assert executable is not None
     result = subprocess.run(
-        [executable, "report", "--dataset", str(t2000_path), "--out", str(tmp_path)],
+        [executable, "report", "--dataset", str(t2000_path), "--out", str(tmp_path), "--models", BASE_MODELS],
         capture_output=True, text=True, timeout=600,
     )
     assert result.returncode == 0, result.stderr

@@ -28,6 +28,22 @@ def t2000_report(t2000, t2000_path):
     return report.build_report(t2000, models, dataset_path=t2000_path, run_audit=False)
 
 
+def test_recommended_model_in_report(t2000):
+    from alphaflops.models.files import MODEL_KINDS
+
+    if "recommended" not in MODEL_KINDS:
+        pytest.skip("the recommended model is not registered")
+    messages = []
+    built = report.build_report(t2000, report.default_models(["recommended"]), run_audit=False,
+                                progress=messages.append)
+
+    entry = built.data["models"]["recommended"]
+    assert entry["kind"] == "recommended"
+    assert entry["in_sample"]["mape"] < 0.2163
+    assert "mape" in entry["cross_validation"]
+    assert messages == ["fitting recommended and cross-validating it (leave-one-plot-out)"]
+
+
 def make_table_dataset(rows=60, seed=0, group_column=None):
     """Build a table of random convolutions and dense layers with times that grow with FLOPs."""
     rng = np.random.default_rng(seed)

@@ -146,7 +146,7 @@ def run(args):
     plan = report.default_plan(dataset, args.cv, args.folds, args.seed, args.group_by)
 
     built = report.build_report(dataset, models, plan, dataset_path=path, run_audit=not args.no_audit,
-                                leave_out_flagged=args.leave_out_flagged)
+                                leave_out_flagged=args.leave_out_flagged, progress=_print_progress)
     written = report.write_report(built, args.out, figures=not args.no_figures)
 
     print(report.format_table(built.data))
@@ -163,6 +163,10 @@ def run(args):
     print(f"\nwrote {len(written)} files to {args.out}: report.json, report.md"
           f"{_figure_note(len(written) - 2)}", file=sys.stderr)
     return 0
+
+
+def _print_progress(message):
+    print(f"alphaflops report: {message}", file=sys.stderr, flush=True)
 
 
 def check_output_folder(path):
