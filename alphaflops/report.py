@@ -287,16 +287,13 @@ def build_report(dataset, models=None, plan=None, dataset_path=None, run_audit=T
     for name, model in models.items():
         if progress is not None:
             progress(_progress_message(name, fitted_before[name], plan))
-        try:
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                entry, predictions[name], held = evaluate_model(model, dataset, plan)
-        except ValueError as error:
+        outcome, messages = _evaluate_recording_warnings(model, dataset, plan)
+        if isinstance(outcome, ValueError):
             # A model whose form does not fit this dataset (for example an
             # empty kernel class) is reported as failed; the others go on.
-            data["models"][name] = {"kind": getattr(model, "kind", type(model).__name__), "error": str(error)}
+            data["models"][name] = {"kind": getattr(model, "kind", type(model).__name__), "error": str(outcome)}
             continue
-        messages = warning_messages(caught)
+        entry, predictions[name], held = outcome
         if messages:
             entry["warnings"] = messages
         if leave_out_flagged and not fitted_before[name]:
@@ -310,6 +307,25 @@ def build_report(dataset, models=None, plan=None, dataset_path=None, run_audit=T
     return Report(data, dataset, models, predictions, held_out)
 
 
+def _evaluate_recording_warnings(model, dataset, plan):
+    """Run :func:`evaluate_model` and return its result (or its ValueError) and its warning messages.
+
+    Deprecation warnings are issued again after the block, so that filters
+    that turn them into errors (as the test suite's do) still apply.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            outcome = evaluate_model(model, dataset, plan)
+        except ValueError as error:
+            outcome = error
+
+    for item in caught:
+        if issubclass(item.category, DeprecationWarning):
+            warnings.warn_explicit(item.message, item.category, item.filename, item.lineno)
+    return outcome, warning_messages(caught)
+
+
 def _progress_message(name, fitted, plan):
     if fitted:
         return f"evaluating {name}"
@@ -319,7 +335,7 @@ def _progress_message(name, fitted, plan):
 
 
 def warning_messages(caught):
-    """Return the distinct messages of caught warnings, each with its count when repeated."""
+    """Return the distinct messages of caught warnings other than deprecations, with counts of repeats."""
     counts = {}
     for item in caught:
         if issubclass(item.category, DeprecationWarning):

@@ -341,3 +341,19 @@ def test_fit_warnings_recorded():
 
     assert built.data["models"]["warning"]["warnings"] == ["ConvergenceWarning: solver stopped early (6 times)"]
     assert "warning: ConvergenceWarning" in report.format_markdown(built.data)
+
+
+class DeprecatedRegressor(WarningRegressor):
+    """Estimator whose fit issues a DeprecationWarning."""
+
+    def fit(self, X, y):
+        warnings.warn("old argument", DeprecationWarning, stacklevel=2)
+        self.mean_ = float(np.mean(y))
+        return self
+
+
+def test_deprecation_warnings_not_swallowed():
+    dataset = make_table_dataset()
+    with pytest.warns(DeprecationWarning, match="old argument"):
+        built = report.build_report(dataset, {"old": DeprecatedRegressor()}, report.CrossValidationPlan("none"))
+    assert "warnings" not in built.data["models"]["old"]
