@@ -89,6 +89,7 @@ def build_document(sweep, name, hardware, run, entries):
     run["failures"] = [{"key": entry["key"], "values": entry["values"], "error": entry["error"]} for entry in failures]
     run["measured"] = len(measured)
     run["sweep_size"] = len(sweep)
+    run["missing"] = len(sweep) - len(entries)
     return {
         "format": DATASET_FORMAT,
         "version": DATASET_VERSION,
@@ -113,16 +114,52 @@ def _plot_document(plot, lines, hardware):
 
 
 def write_document(document, path):
-    """Write ``document`` to ``path`` atomically (a temporary file, then a rename)."""
+    """Write ``document`` to ``path`` atomically (a temporary file, then ``os.replace``).
+
+    A failed write leaves ``path`` as it was and removes the temporary file.
+
+    Raises
+    ------
+    OSError
+        If the folder cannot be created or the file cannot be written; the
+        message names the path.
+    """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    prepare_folder(path)
     text = json.dumps(document, indent=1, allow_nan=False, ensure_ascii=False) + "\n"
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(temporary, "w", encoding="utf-8") as output:
-        output.write(text)
-        output.flush()
-        os.fsync(output.fileno())
-    os.replace(temporary, path)
+    try:
+        with open(temporary, "w", encoding="utf-8") as output:
+            output.write(text)
+            output.flush()
+            os.fsync(output.fileno())
+        os.replace(temporary, path)
+    except OSError as error:
+        temporary.unlink(missing_ok=True)
+        raise OSError(f"cannot write {path}: {error.strerror or error}; choose another --out") from None
+
+
+def prepare_folder(path):
+    """Create the folder of output file ``path`` if it is missing.
+
+    Raises
+    ------
+    OSError
+        If a part of the folder path is a file, or the folder cannot be
+        created; the message names the path and what to do.
+    """
+    folder = Path(path).parent
+    for ancestor in (folder, *folder.parents):
+        if ancestor.exists():
+            if not ancestor.is_dir():
+                raise OSError(f"cannot write {path}: {ancestor} is a file, not a folder; choose another --out")
+            break
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise OSError(
+            f"cannot create folder {folder} for {path}: {error.strerror or error}; choose another --out"
+        ) from None
 
 
 def read_document(path):
@@ -130,14 +167,29 @@ def read_document(path):
 
     Raises
     ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    OSError
+        If the file cannot be read.
     ValueError
         If the file is not JSON, not an alphaflops dataset, or has no
         measurement run (``run["sweep"]``) to merge.
     """
     path = Path(path)
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path} not found; check the path of each part") from None
+    except UnicodeDecodeError:
+        raise ValueError(f"{path} is not a JSON file (it is not UTF-8 text)") from None
+    except IsADirectoryError:
+        raise OSError(f"{path} is a folder; give the dataset files written by 'alphaflops measure'") from None
+    except OSError as error:
+        raise OSError(f"cannot read {path}: {error.strerror or error}") from None
+
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
         raise ValueError(f"{path} is not a JSON file: {error}") from None
     if not isinstance(document, dict) or document.get("format") != DATASET_FORMAT:
         raise ValueError(f"{path} is not an alphaflops dataset file")
