@@ -6,6 +6,14 @@ single ``os.write`` and flushed to disk with ``fsync`` before the next
 configuration starts. A process killed at any moment therefore leaves every
 finished configuration on disk, and at most one incomplete last line, which
 ``read_journal`` drops and ``Journal.open`` cuts off before appending.
+
+A damaged line elsewhere (one that is not a JSON result record) is skipped
+and its line number reported, so the records around it stay usable and its
+configuration is measured again. Only a damaged or incomplete last line
+is ever cut from the file.
+
+NOTE: nothing locks a journal, so two runs started on the same file at once
+would interleave their records.
 """
 
 import json
@@ -31,28 +39,42 @@ class JournalContents:
         Length of the file up to the end of its last complete line.
     dropped_tail : bool
         True when an incomplete last line was found (and left out).
+    skipped_lines : list of int
+        Line numbers (from 1) of complete lines that were not result
+        records and were left out.
     """
 
     header: dict | None = None
     records: dict = field(default_factory=dict)
     valid_bytes: int = 0
     dropped_tail: bool = False
+    skipped_lines: list = field(default_factory=list)
 
 
 def read_journal(path):
-    """Read a journal, leaving out an incomplete last line.
+    """Read a journal, leaving out damaged lines and an incomplete last line.
+
+    A complete line after the header that is not a JSON result record is
+    left out and its number added to ``skipped_lines``. The last line is
+    instead dropped as an incomplete tail (``dropped_tail``), because a
+    process killed while writing leaves that.
 
     Raises
     ------
     ValueError
-        If a complete line is not JSON, or the header is not a journal header.
+        If the first line is not a journal header or is of a newer version.
+    OSError
+        If the file exists but cannot be read (the message names it).
     """
     path = Path(path)
     contents = JournalContents()
     if not path.exists():
         return contents
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise OSError(f"cannot read journal {path}: {error.strerror or error}") from None
 
-    data = path.read_bytes()
     position = 0
     line_number = 0
     while position < len(data):
@@ -61,41 +83,43 @@ def read_journal(path):
             contents.dropped_tail = True
             break
         line_number += 1
-        record = _parse_line(data[position:end], path, line_number, is_last=(end + 1 == len(data)))
-        if record is None:
+        record = _parse_line(data[position:end])
+        if line_number == 1:
+            _add_header(contents, record, path)
+        elif _is_result(record):
+            contents.records.pop(record["key"], None)
+            contents.records[record["key"]] = record
+        elif end + 1 == len(data):
             contents.dropped_tail = True
             break
-        _add_record(contents, record, path, line_number)
+        else:
+            contents.skipped_lines.append(line_number)
         position = end + 1
         contents.valid_bytes = position
 
     return contents
 
 
-def _parse_line(raw, path, line_number, is_last):
+def _parse_line(raw):
     try:
         return json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        if is_last:
-            return None
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None
+
+
+def _is_result(record):
+    return isinstance(record, dict) and record.get("type") == "result" and isinstance(record.get("key"), str)
+
+
+def _add_header(contents, record, path):
+    if not isinstance(record, dict) or record.get("type") != "header" or record.get("format") != JOURNAL_FORMAT:
         raise ValueError(
-            f"{path}, line {line_number}: not a journal record ({error}); "
-            "the file is damaged, so measure into a new --out file"
-        ) from None
-
-
-def _add_record(contents, record, path, line_number):
-    if line_number == 1:
-        if record.get("type") != "header" or record.get("format") != JOURNAL_FORMAT:
-            raise ValueError(f"{path} is not an alphaflops measurement journal (its first line is not a header)")
-        if record.get("version", 0) > JOURNAL_VERSION:
-            raise ValueError(f"{path} is journal version {record.get('version')}; upgrade alphaflops to resume it")
-        contents.header = record
-        return
-    if record.get("type") != "result" or "key" not in record:
-        raise ValueError(f"{path}, line {line_number}: expected a result record with a 'key'")
-    contents.records.pop(record["key"], None)
-    contents.records[record["key"]] = record
+            f"{path} is not an alphaflops measurement journal (its first line is not a journal header); "
+            "give another --journal or --out"
+        )
+    if record.get("version", 0) > JOURNAL_VERSION:
+        raise ValueError(f"{path} is journal version {record.get('version')}; upgrade alphaflops to resume it")
+    contents.header = record
 
 
 class Journal:
@@ -113,8 +137,13 @@ class Journal:
         ``valid_bytes`` (an incomplete last line) are cut off first.
         """
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        try:
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        except OSError as error:
+            raise OSError(
+                f"cannot open journal {path} for writing: {error.strerror or error}; "
+                "check the folder's permissions or choose another --out"
+            ) from None
         try:
             os.ftruncate(descriptor, valid_bytes)
             journal = cls(path, descriptor)
