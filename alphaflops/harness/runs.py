@@ -8,6 +8,9 @@ that have no record yet, so a stopped or killed run continues where it was
 and no configuration appears twice.
 """
 
+import json
+import logging
+import math
 import re
 import signal
 import sys
@@ -17,8 +20,14 @@ from pathlib import Path
 
 from alphaflops.harness.journal import JOURNAL_FORMAT, JOURNAL_VERSION, Journal, read_journal
 from alphaflops.harness.machine import hardware_record, select_device, utc_now
-from alphaflops.harness.output import build_document, configuration_entry, write_document
+from alphaflops.harness.output import build_document, configuration_entry, prepare_folder, write_document
+from alphaflops.harness.sweeps import check_shard, load_sweep, sweep_from_spec
 from alphaflops.harness.timing import TIMING_MODE, time_layer
+
+logger = logging.getLogger(__name__)
+
+#: Sweep that a new run measures when none is given.
+DEFAULT_SWEEP = "paper"
 
 #: Settings that a resumed run takes from its journal, with their defaults for a new run.
 DEFAULT_SETTINGS = {"reps": 2000, "warmup": 10, "max_seconds": None, "dtype": "float32", "seed": 0}
@@ -112,10 +121,10 @@ def default_dataset_name(sweep, hardware, shard):
 
 
 def measure_sweep(
-    sweep,
-    output,
+    sweep=None,
+    output=None,
     settings=None,
-    shard=(1, 1),
+    shard=None,
     resume=False,
     retry_failed=False,
     device=None,
@@ -123,23 +132,29 @@ def measure_sweep(
     name=None,
     progress=True,
     time_configuration=None,
+    force=False,
 ):
     """Measure the configurations of one shard of ``sweep`` and write the dataset JSON.
 
     Parameters
     ----------
-    sweep : Sweep
+    sweep : Sweep, optional
+        Default: the journal's sweep when resuming, else the "paper" sweep.
     output : path-like
         Dataset JSON file to write (atomically, at the end or when stopped).
+        An existing file is replaced only when it is this run's own output
+        being resumed, or with ``force``.
     settings : dict, optional
         ``reps``, ``warmup``, ``max_seconds``, ``dtype`` and ``seed`` (see
         ``time_layer``). Missing keys come from the journal when resuming,
         else from ``DEFAULT_SETTINGS``.
-    shard : (int, int), default (1, 1)
-        I and N: measure configurations I-1, I-1+N, I-1+2N, ... of the sweep.
+    shard : (int, int), optional
+        I and N: measure configurations I-1, I-1+N, I-1+2N, ... of the
+        sweep. Default: the journal's shard when resuming, else (1, 1).
     resume : bool, default False
         Continue the run recorded in the journal. Without it an existing
-        journal is an error, so that no measurement is overwritten.
+        journal is an error, so that no measurement is overwritten. With it
+        and no journal, a new run starts and a warning is logged.
     retry_failed : bool, default False
         When resuming, measure recorded failures again.
     device : jax.Device or str, optional
@@ -153,6 +168,9 @@ def measure_sweep(
     time_configuration : callable, optional
         ``f(configuration, settings, device) -> TimingResult``; default times
         ``configuration.layer()`` with ``time_layer``. Tests replace it.
+    force : bool, default False
+        Replace an existing ``output`` that is not this run's own output.
+        Journals are never replaced.
 
     Returns
     -------
@@ -161,31 +179,59 @@ def measure_sweep(
     Raises
     ------
     ValueError
-        If the journal exists without ``resume``, or belongs to another
-        sweep, shard, device or settings (the message names the field).
+        If a setting is invalid, the output exists (see ``force``), the
+        journal exists without ``resume``, or the journal belongs to another
+        sweep, shard, device or settings (the message names the option and
+        both values). Every check runs before any file is written.
     """
+    if output is None:
+        raise ValueError("measure_sweep needs an output path")
     output = Path(output)
     journal_path = Path(journal_path) if journal_path else journal_path_for(output)
-    device = device if device is not None and not isinstance(device, str) else select_device(device)
-    configurations = sweep.shard(*shard)
+    check_settings(settings or {})
+    _check_paths(output, journal_path, retry_failed, resume)
+
     contents = read_journal(journal_path)
-
-    if contents.header is not None and not resume:
+    recorded = contents.header
+    if recorded is not None and not resume:
         raise ValueError(
-            f"{journal_path} already contains measurements; add --resume to continue that run, "
-            "or choose another --out file"
+            f"{journal_path} already contains measurements; pass --resume to continue that run, "
+            "or choose another --out file (--force never replaces a journal)"
         )
-    settings = _resolve_settings(settings or {}, contents.header, journal_path)
-    header = _new_header(sweep, shard, settings, device)
-    if contents.header is not None:
-        _check_resumable(contents.header, header, journal_path)
-        header = contents.header
+    if resume and recorded is None:
+        logger.warning("no journal found at %s, so a new run starts", journal_path)
 
+    sweep = _resolve_sweep(sweep, recorded, journal_path)
+    shard = _resolve_shard(shard, recorded, journal_path)
+    settings = _resolve_settings(settings or {}, recorded, journal_path)
+    check_settings(settings)
+    _check_output(output, recorded, journal_path, force)
+
+    device = device if device is not None and not isinstance(device, str) else select_device(device)
+    header = _new_header(sweep, shard, settings, device)
+    if recorded is not None:
+        _check_resumable(recorded, header, journal_path)
+        header = recorded
+    if contents.skipped_lines:
+        logger.warning(
+            "%s: skipped damaged line(s) %s; their configurations are measured again",
+            journal_path,
+            ", ".join(str(number) for number in contents.skipped_lines),
+        )
+
+    prepare_folder(output)
+    prepare_folder(journal_path)
+    return _run(sweep, shard, settings, header, contents, output, journal_path, device,
+                retry_failed, name, progress, time_configuration or _time_with_layer)
+
+
+def _run(sweep, shard, settings, header, contents, output, journal_path, device,
+         retry_failed, name, progress, timer):
+    configurations = sweep.shard(*shard)
     records = contents.records
     if retry_failed:
         records = {key: record for key, record in records.items() if record["status"] == "ok"}
     pending = [configuration for configuration in configurations if configuration.key not in records]
-    timer = time_configuration or _time_with_layer
     summary = RunSummary(output=output, journal=journal_path, total=len(configurations))
 
     with Journal.open(journal_path, header, contents.valid_bytes) as journal, StopRequest() as stop:
@@ -218,6 +264,128 @@ def measure_sweep(
     return summary
 
 
+def check_settings(settings):
+    """Raise ValueError unless every given timing setting is valid.
+
+    Parameters
+    ----------
+    settings : dict
+        Any of ``reps`` (integer >= 1), ``warmup`` (integer >= 0),
+        ``max_seconds`` (finite number > 0), ``dtype`` (a floating-point
+        type JAX can create) and ``seed`` (integer). None means not given.
+    """
+    reps, warmup = settings.get("reps"), settings.get("warmup")
+    if reps is not None and (not _is_integer(reps) or reps < 1):
+        raise ValueError(f"invalid --reps {reps!r}: expected an integer of at least 1")
+    if warmup is not None and (not _is_integer(warmup) or warmup < 0):
+        raise ValueError(f"invalid --warmup {warmup!r}: expected an integer of at least 0")
+    seed = settings.get("seed")
+    if seed is not None and not _is_integer(seed):
+        raise ValueError(f"invalid seed {seed!r}: expected an integer")
+
+    max_seconds = settings.get("max_seconds")
+    if max_seconds is not None and (
+        isinstance(max_seconds, bool)
+        or not isinstance(max_seconds, (int, float))
+        or not (math.isfinite(max_seconds) and max_seconds > 0)
+    ):
+        raise ValueError(f"invalid --max-seconds {max_seconds!r}: expected a finite number of seconds above 0")
+    if settings.get("dtype") is not None:
+        _check_dtype(settings["dtype"])
+
+
+def _is_integer(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_dtype(name):
+    import jax
+    import jax.numpy as jnp
+
+    try:
+        dtype = jnp.dtype(name)
+    except TypeError:
+        dtype = None
+    if dtype is None or not jnp.issubdtype(dtype, jnp.floating):
+        raise ValueError(f"invalid --dtype {name!r}: expected a floating-point type such as float32, float16 or bfloat16")
+    if dtype.itemsize == 8 and not jax.config.read("jax_enable_x64"):
+        raise ValueError(
+            f"--dtype {name} needs 64-bit JAX, which is off; set JAX_ENABLE_X64=1 or use float32"
+        )
+
+
+def _check_paths(output, journal_path, retry_failed, resume):
+    if retry_failed and not resume:
+        raise ValueError("--retry-failed only applies with --resume")
+    if output.resolve() == journal_path.resolve():
+        raise ValueError(f"--out and --journal are both {output}; give them different files")
+    if output.is_dir():
+        raise ValueError(f"--out {output} is a folder; give the path of a dataset JSON file")
+
+
+def _check_output(output, recorded, journal_path, force):
+    if force or not output.exists():
+        return
+    if recorded is not None and _is_own_output(output, recorded, journal_path):
+        return
+    raise ValueError(
+        f"{output} already exists and is not the output of this run; pass --resume to continue "
+        "the run that wrote it, choose another --out, or pass --force to replace it"
+    )
+
+
+def _is_own_output(output, recorded, journal_path):
+    try:
+        document = json.loads(output.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    run = document.get("run") if isinstance(document, dict) else None
+    if not isinstance(run, dict) or not isinstance(run.get("sweep"), dict):
+        return False
+    return (
+        run.get("journal") == journal_path.name
+        and run.get("started") == recorded.get("started")
+        and run["sweep"].get("fingerprint") == recorded["sweep"]["fingerprint"]
+    )
+
+
+def _resolve_sweep(sweep, recorded, journal_path):
+    if recorded is None:
+        return sweep if sweep is not None else load_sweep(DEFAULT_SWEEP)
+
+    journal_sweep = sweep_from_spec(recorded["sweep"]["spec"], source=f"sweep recorded in {journal_path}")
+    if sweep is None:
+        return journal_sweep
+    if sweep.fingerprint != journal_sweep.fingerprint:
+        raise ValueError(
+            f"cannot resume {journal_path}: it measured sweep {_describe_sweep(journal_sweep)} "
+            f"but --sweep gives {_describe_sweep(sweep)}; resume without --sweep or choose another --out"
+        )
+    return sweep
+
+
+def _describe_sweep(sweep):
+    return f"{sweep.name!r} ({len(sweep)} configurations, fingerprint {sweep.fingerprint[:12]})"
+
+
+def _resolve_shard(shard, recorded, journal_path):
+    if recorded is None:
+        shard = tuple(shard) if shard is not None else (1, 1)
+        check_shard(*shard)
+        return shard
+
+    journal_shard = tuple(recorded["shard"])
+    if shard is None:
+        return journal_shard
+    check_shard(*shard)
+    if tuple(shard) != journal_shard:
+        raise ValueError(
+            f"cannot resume {journal_path}: it measured shard {journal_shard[0]}/{journal_shard[1]} "
+            f"but --shard gives {shard[0]}/{shard[1]}; resume without --shard or choose another --out"
+        )
+    return journal_shard
+
+
 def _resolve_settings(given, header, journal_path):
     recorded = header["settings"] if header is not None else {}
     settings = {}
@@ -227,8 +395,9 @@ def _resolve_settings(given, header, journal_path):
             value = recorded.get(key, default)
         elif header is not None and key in recorded and recorded[key] != value:
             raise ValueError(
-                f"{journal_path} was measured with {key} = {recorded[key]!r}, not {value!r}; "
-                f"resume without --{key.replace('_', '-')} or measure into another --out file"
+                f"cannot resume {journal_path}: it was measured with --{key.replace('_', '-')} "
+                f"{recorded[key]!r}, not {value!r}; resume without --{key.replace('_', '-')} "
+                "or choose another --out"
             )
         settings[key] = value
     return settings
@@ -256,18 +425,14 @@ def _new_header(sweep, shard, settings, device):
 
 
 def _check_resumable(recorded, current, journal_path):
-    checks = [
-        ("sweep", recorded["sweep"]["fingerprint"], current["sweep"]["fingerprint"]),
-        ("shard", list(recorded["shard"]), list(current["shard"])),
-    ]
+    # The sweep, shard and settings are checked when they are resolved; this
+    # leaves the machine, which must not change within one run.
     for key in RESUME_HARDWARE_FIELDS:
-        checks.append((key, recorded["hardware"].get(key), current["hardware"].get(key)))
-
-    for field_name, before, now in checks:
+        before, now = recorded["hardware"].get(key), current["hardware"].get(key)
         if before != now:
             raise ValueError(
-                f"cannot resume {journal_path}: its {field_name} is {before!r} but this run has {now!r}; "
-                "resume with the same sweep, shard and device, or measure into another --out file"
+                f"cannot resume {journal_path}: its {key} is {before!r} but this run has {now!r}; "
+                "resume on the same device and JAX version (see --device), or choose another --out"
             )
 
 
