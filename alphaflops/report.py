@@ -320,10 +320,15 @@ def _evaluate_recording_warnings(model, dataset, plan):
         except ValueError as error:
             outcome = error
 
+    reissue_deprecations(caught)
+    return outcome, warning_messages(caught)
+
+
+def reissue_deprecations(caught):
+    """Issue the recorded deprecation warnings again, so that the active warning filters apply to them."""
     for item in caught:
         if issubclass(item.category, DeprecationWarning):
             warnings.warn_explicit(item.message, item.category, item.filename, item.lineno)
-    return outcome, warning_messages(caught)
 
 
 def _progress_message(name, fitted, plan):

@@ -42,6 +42,7 @@ def run(args):
             dataset = dataset.subset(~audit.flagged_mask) if audit.flagged_mask.any() else dataset
         else:
             fit_dataset(model, dataset)
+    report.reissue_deprecations(caught)
     for message in report.warning_messages(caught):
         print(f"alphaflops fit: warning: {message}", file=sys.stderr)
     in_sample = report.compute_metrics(dataset.y, model.predict(dataset.X))
