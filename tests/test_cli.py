@@ -293,3 +293,12 @@ def test_report_generic_csv(capsys, tmp_path):
     assert data["cross_validation"]["method"] == "group"
     assert set(data["models"]["flops"]["cross_validation"]["per_plot"]) == {"g0", "g1", "g2"}
     assert "leave-one-group-out by 'group'" in stdout
+
+
+def test_fit_accepts_report_name(capsys, t2000_path, tmp_path):
+    path = tmp_path / "alpha.json"
+    status, stdout, _ = run_cli(capsys, "fit", "--dataset", t2000_path, "--model", "alpha_fitted", "--out", path)
+
+    assert status == 0
+    assert stdout.startswith("fitted alpha on t2000")
+    assert json.loads(path.read_text())["kind"] == "alpha"

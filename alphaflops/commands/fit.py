@@ -12,7 +12,7 @@ def configure(parser):
     parser.add_argument(
         "--model", required=True, metavar="KIND",
         help="model kind to fit: flops, alpha, or another kind registered for model files "
-             "(e.g. recommended, hybrid)",
+             "(e.g. recommended, hybrid); report names such as alpha_fitted work too",
     )
     parser.add_argument("--out", metavar="MODEL.json", type=Path, required=True,
                         help="model file to write (versioned JSON)")
@@ -28,11 +28,14 @@ def run(args):
     from alphaflops.models import fit_dataset
 
     kinds = {kind: cls for kind, cls in report.model_kinds().items() if kind != "published"}
-    if args.model not in kinds:
+    by_report_name = {report.report_name(kind): kind for kind in kinds}
+    kind = by_report_name.get(args.model, args.model)
+    if kind not in kinds:
         raise ValueError(f"unknown model kind {args.model!r}: expected one of {', '.join(kinds)}")
 
     dataset, path = load_dataset_argument(args)
-    model = kinds[args.model]()
+    model = kinds[kind]()
+    print(f"alphaflops fit: fitting {kind} on {len(dataset)} rows", file=sys.stderr, flush=True)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         if args.leave_out_flagged:
@@ -51,7 +54,7 @@ def run(args):
     model.save(args.out)
 
     entry = {"params": model.params_, "standard_errors": getattr(model, "standard_errors_", {})}
-    print(f"fitted {args.model} on {dataset.name} ({len(dataset)} rows from {path})")
+    print(f"fitted {kind} on {dataset.name} ({len(dataset)} rows from {path})")
     if args.leave_out_flagged:
         print(f"left out {len(model.excluded_rows_)} rows flagged by the plausibility audit")
     print("parameters (value +- standard error):")
