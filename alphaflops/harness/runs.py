@@ -304,14 +304,14 @@ def _check_dtype(name):
 
     try:
         dtype = jnp.dtype(name)
-    except TypeError:
+    except (TypeError, ValueError):
         dtype = None
     if dtype is None or not jnp.issubdtype(dtype, jnp.floating):
-        raise ValueError(f"invalid --dtype {name!r}: expected a floating-point type such as float32, float16 or bfloat16")
-    if dtype.itemsize == 8 and not jax.config.read("jax_enable_x64"):
         raise ValueError(
-            f"--dtype {name} needs 64-bit JAX, which is off; set JAX_ENABLE_X64=1 or use float32"
+            f"invalid --dtype {name!r}: expected a floating-point type such as float32, float16 or bfloat16"
         )
+    if dtype.itemsize == 8 and not jax.config.read("jax_enable_x64"):
+        raise ValueError(f"--dtype {name} needs 64-bit JAX, which is off; set JAX_ENABLE_X64=1 or use float32")
 
 
 def _check_paths(output, journal_path, retry_failed, resume):
