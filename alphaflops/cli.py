@@ -24,9 +24,16 @@ COMMANDS = {
 }
 
 
+class _OneLineErrorParser(argparse.ArgumentParser):
+    """Argument parser that reports a usage error in one line instead of a usage block."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
 def build_parser():
     """Build the argument parser with one subparser per command."""
-    parser = argparse.ArgumentParser(
+    parser = _OneLineErrorParser(
         prog="alphaflops",
         description="Predict GPU time of neural-network layers.",
     )

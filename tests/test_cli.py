@@ -37,7 +37,8 @@ def assert_one_line_error(status, stderr, command, expected):
 def assert_usage_error(status, stderr, expected):
     assert status == 2
     assert "Traceback" not in stderr
-    assert expected in stderr.strip().splitlines()[-1]
+    assert len(stderr.strip().splitlines()) == 1
+    assert expected in stderr
 
 
 @pytest.fixture(scope="module")
