@@ -21,13 +21,32 @@ Conventions used everywhere in alphaflops:
 
 Six-column rows ``(H, W, Cin, Cout, K1, K2)`` are the input of the cost
 models; :func:`row_macs` is the product of the six columns.
+
+Size rule, shared by layers (:mod:`alphaflops.layers`) and measured rows
+(:mod:`alphaflops.datasets`): every layer argument and every row column is
+an integer from 1 (0 for padding) to :data:`MAX_DIMENSION`, and the product
+of a row's six columns is at most :data:`MAX_ROW_MACS`.
 """
 
 import math
+import numbers
 
 import numpy as np
 
 FLOPS_PER_MAC = 2
+
+#: Largest accepted layer size, for every layer argument and row column:
+#: the largest signed 32-bit integer, the type of a dimension in cuDNN's
+#: tensor descriptors (``int n, c, h, w`` in ``cudnnSetTensor4dDescriptor``).
+MAX_DIMENSION = 2**31 - 1
+
+#: Largest accepted MAC count of one row (H*W*Cin*Cout*K1*K2). Below 2**53
+#: every integer is exact in float64, so ``row_macs`` and ``row_flops`` (twice
+#: the MACs) are exact.
+MAX_ROW_MACS = 2**53 - 1
+
+#: Integers with more digits than this are shortened in messages.
+_MAX_SHOWN_DIGITS = 20
 
 TAPS = ("all", "valid")
 
@@ -36,6 +55,121 @@ def check_taps(taps):
     """Raise ``ValueError`` unless ``taps`` is "all" or "valid"."""
     if taps not in TAPS:
         raise ValueError(f"taps must be 'all' or 'valid', got {taps!r}")
+
+
+def describe_value(value):
+    """Format a value for an error message: ``repr(value)``, shortened for huge integers and long strings.
+
+    An integer of more than 20 digits becomes ``1234...6789 (400 digits)``.
+    """
+    if isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_)):
+        number = int(value)
+        if abs(number) < 10**_MAX_SHOWN_DIGITS:
+            return repr(number)
+        sign = "-" if number < 0 else ""
+        try:
+            return sign + shorten_digits(str(abs(number)))
+        except ValueError:
+            # str() raises ValueError above sys.get_int_max_str_digits() digits (4300 by default).
+            digits = int(abs(number).bit_length() * math.log10(2)) + 1
+            return f"{sign}an integer of about {digits} digits"
+    if isinstance(value, str) and len(value) > 2 * _MAX_SHOWN_DIGITS:
+        return f"{value[:_MAX_SHOWN_DIGITS]!r}... ({len(value)} characters)"
+    return repr(value)
+
+
+def shorten_digits(digits):
+    """Shorten a string of more than 20 digits to ``1234...6789 (400 digits)``."""
+    if len(digits) <= _MAX_SHOWN_DIGITS:
+        return digits
+    return f"{digits[:4]}...{digits[-4:]} ({len(digits)} digits)"
+
+
+def check_size(name, value, minimum=1):
+    """Check a layer size and return it as an int; raise ``ValueError`` naming ``name`` and the value.
+
+    Parameters
+    ----------
+    name : str
+        Argument or column name for the message.
+    value : int or float
+        An integer from ``minimum`` to :data:`MAX_DIMENSION`. Integral floats
+        (3.0, as JSON may give) are accepted. Bools and strings are not,
+        because ``True`` or ``"4"`` given as a size is almost always a mistake.
+    minimum : int, default 1
+    """
+    if isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be an integer, got the bool {value!r}")
+    if isinstance(value, numbers.Integral):
+        number = int(value)
+    elif isinstance(value, numbers.Real) and float(value).is_integer():
+        number = int(value)
+    else:
+        raise ValueError(f"{name} must be an integer, got {describe_value(value)}")
+
+    if not minimum <= number <= MAX_DIMENSION:
+        raise ValueError(
+            f"{name} must be an integer from {minimum} to {MAX_DIMENSION} (2**31 - 1), got {describe_value(value)}"
+        )
+    return number
+
+
+def check_row_sizes(columns, names):
+    """Raise ``ValueError`` unless one row's columns follow the size rule.
+
+    Parameters
+    ----------
+    columns : sequence of int
+        The six columns of a layer's row, as exact Python ints.
+    names : sequence of str
+        How each column is computed from the layer's arguments, for the message.
+    """
+    for name, value in zip(names, columns):
+        if value > MAX_DIMENSION:
+            raise ValueError(
+                f"the layer's row column {name} is {describe_value(value)}, above the maximum {MAX_DIMENSION} "
+                "(2**31 - 1); use smaller sizes"
+            )
+    macs = math.prod(columns)
+    if macs > MAX_ROW_MACS:
+        raise ValueError(
+            f"the layer has {describe_value(macs)} MACs, above the maximum {MAX_ROW_MACS} (2**53 - 1) "
+            "that float64 counts exactly; use smaller sizes"
+        )
+
+
+def find_invalid_size(dims):
+    """Locate the first row of a float array that breaks the size rule.
+
+    Parameters
+    ----------
+    dims : numpy.ndarray, shape (n, 6), float64
+        Columns H, W, Cin, Cout, K1, K2.
+
+    Returns
+    -------
+    tuple (row, column, count) or None
+        ``None`` when every row is valid. Otherwise the first invalid row,
+        the first invalid column in it (``None`` when only the product of
+        the columns is too large) and the number of invalid rows.
+    """
+    finite = np.isfinite(dims)
+    whole = np.floor(np.where(finite, dims, 0.0)) == dims
+    valid = finite & whole & (dims >= 1) & (dims <= MAX_DIMENSION)
+
+    # With every column in range the float64 product cannot overflow. It is
+    # below 2**53 exactly when the integer product is, because every partial
+    # product below 2**53 is exact and rounding never moves a value across 2**53.
+    macs = np.prod(np.where(valid, dims, 1.0), axis=1)
+    row_valid = valid.all(axis=1) & (macs <= MAX_ROW_MACS)
+    bad_rows = np.flatnonzero(~row_valid)
+    if bad_rows.size == 0:
+        return None
+
+    row = int(bad_rows[0])
+    bad_columns = np.flatnonzero(~valid[row])
+    column = int(bad_columns[0]) if bad_columns.size else None
+    return row, column, int(bad_rows.size)
 
 
 def same_padding(size, kernel, stride, dilation):

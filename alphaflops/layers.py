@@ -14,10 +14,12 @@ the input of the cost models:
   layers (as 1x1 convolutions).
 
 The product of a row's columns equals ``macs(taps="all")`` of its layer.
+Layers follow the size rule of :mod:`alphaflops.flops`: every argument and
+row column is at most ``MAX_DIMENSION`` (2**31 - 1) and the MACs of the row
+at most ``MAX_ROW_MACS`` (2**53 - 1), so float64 FLOP counts are exact.
 """
 
 import dataclasses
-import numbers
 
 import numpy as np
 
@@ -27,24 +29,8 @@ PADDING_NAMES = ("same", "valid")
 
 
 def _check_int(name, value, minimum=1):
-    """Return ``value`` as an int, or raise ``ValueError`` naming ``name``.
-
-    Integral floats (3.0, as JSON may give) are accepted; bools are not,
-    because ``True`` passed as a size is almost always a mistake.
-    """
-    if isinstance(value, (bool, np.bool_)):
-        raise ValueError(f"{name} must be an integer, got the bool {value!r}")
-    if isinstance(value, numbers.Integral):
-        number = int(value)
-    elif isinstance(value, numbers.Real) and float(value).is_integer():
-        number = int(value)
-    else:
-        raise ValueError(f"{name} must be an integer, got {value!r}")
-
-    if number < minimum:
-        bound = "positive" if minimum == 1 else f"at least {minimum}"
-        raise ValueError(f"{name} must be {bound}, got {value!r}")
-    return number
+    """Return ``value`` as an int under the size rule of :func:`alphaflops.flops.check_size`."""
+    return _flops.check_size(name, value, minimum)
 
 
 def _is_pair(value):
@@ -55,7 +41,7 @@ def _check_int_or_pair(name, value):
     """Return ``value`` as an int or a tuple of two ints, all positive."""
     if isinstance(value, (tuple, list, np.ndarray)):
         if len(value) != 2:
-            raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
+            raise ValueError(f"{name} must be an int or a pair of ints, got {_flops.describe_value(value)}")
         return (_check_int(f"{name}[0]", value[0]), _check_int(f"{name}[1]", value[1]))
     return _check_int(name, value)
 
@@ -119,9 +105,11 @@ class Conv2D:
     Raises
     ------
     ValueError
-        For a non-positive or non-integer size, channels not divisible by
-        ``groups``, an unknown padding form, or a (dilated) kernel larger
-        than the padded input. The message names the argument and value.
+        For a size that is not an integer from 1 (0 for padding) to
+        2**31 - 1, channels not divisible by ``groups``, an unknown padding
+        form, a (dilated) kernel larger than the padded input, or a row
+        beyond the size rule (see the module docstring). The message names
+        the argument and value.
     """
 
     height: int
@@ -150,6 +138,11 @@ class Conv2D:
 
         self._check_groups()
         self._check_kernel_fits()
+        out_height, out_width = self.output_hw
+        _flops.check_row_sizes(
+            (self.batch * out_height, out_width, self.in_channels // self.groups, self.out_channels, *self.kernel_pair),
+            ("H = batch * out_height", "W = out_width", "Cin / groups", "Cout", "K1", "K2"),
+        )
 
     def _check_groups(self):
         for name in ("in_channels", "out_channels"):
@@ -275,7 +268,8 @@ class Dense:
     Raises
     ------
     ValueError
-        For a non-positive or non-integer size.
+        For a size that is not an integer from 1 to 2**31 - 1, or more than
+        2**53 - 1 MACs. The message names the argument and value.
     """
 
     in_features: int
@@ -291,6 +285,7 @@ class Dense:
         if not isinstance(self.bias, (bool, np.bool_)):
             raise ValueError(f"bias must be True or False, got {self.bias!r}")
         object.__setattr__(self, "bias", bool(self.bias))
+        _flops.check_row_sizes((self.batch, self.in_features, self.out_features), ("batch", "in_features", "out_features"))
 
     @property
     def output_shape(self):
@@ -375,6 +370,35 @@ def _to_json_value(value):
 LAYER_KINDS = {"conv2d": Conv2D, "dense": Dense}
 
 
+class IntegerTooLongError(ValueError):
+    """A JSON integer literal with more digits than ``int()`` converts (``sys.get_int_max_str_digits()``).
+
+    ``literal`` is the literal's text.
+    """
+
+    def __init__(self, literal):
+        self.literal = literal
+        super().__init__(
+            f"the integer {_flops.shorten_digits(literal.lstrip('-'))} is too large; layer sizes must be "
+            f"integers from 1 to {_flops.MAX_DIMENSION} (2**31 - 1)"
+        )
+
+
+def parse_json_integer(literal):
+    """Convert a JSON integer literal, for ``json.loads(text, parse_int=parse_json_integer)``.
+
+    Raises
+    ------
+    IntegerTooLongError
+        For a literal longer than Python converts (4300 digits by default),
+        in place of Python's message, which names an interpreter setting.
+    """
+    try:
+        return int(literal)
+    except ValueError:
+        raise IntegerTooLongError(literal) from None
+
+
 def layer_from_spec(spec):
     """Build a layer from a dict ``{"kind": "conv2d" | "dense", <constructor arguments>}``.
 
@@ -421,7 +445,13 @@ def layer_from_row(row, kind="conv2d"):
     -------
     Conv2D or Dense
     """
-    values = np.asarray(row, dtype=np.float64).ravel()
+    try:
+        values = np.asarray(row, dtype=np.float64).ravel()
+    except OverflowError:
+        raise ValueError(
+            f"row values must be integers from 1 to {_flops.MAX_DIMENSION} (2**31 - 1); an integer in the row "
+            "is too large for float64"
+        ) from None
     if values.shape != (6,):
         raise ValueError(f"row must have 6 values H, W, Cin, Cout, K1, K2, got shape {np.shape(row)}")
     names = ("H", "W", "Cin", "Cout", "K1", "K2")

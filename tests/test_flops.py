@@ -316,3 +316,66 @@ def test_all_taps_on_padding_count_zero():
 def test_unknown_taps_rejected():
     with pytest.raises(ValueError, match="taps"):
         Dense(2, 3).macs("some")
+
+
+# Size rule shared by layers and measured rows.
+
+
+@pytest.mark.parametrize("value", [1, 3.0, flops.MAX_DIMENSION, np.int64(7)])
+def test_check_size_accepts_range(value):
+    assert flops.check_size("height", value) == int(value)
+
+
+@pytest.mark.parametrize(
+    "value, fragment",
+    [
+        (0, "from 1 to 2147483647"),
+        (flops.MAX_DIMENSION + 1, "got 2147483648"),
+        (1e30, r"got 1e\+30"),
+        (10**400, r"got 1000\.\.\.0000 \(401 digits\)"),
+        (True, "got the bool True"),
+        ("4", "must be an integer, got '4'"),
+        (float("inf"), "must be an integer, got inf"),
+    ],
+)
+def test_check_size_rejects(value, fragment):
+    with pytest.raises(ValueError, match=fragment):
+        flops.check_size("height", value)
+
+
+def test_describe_value_beyond_str_digit_limit():
+    text = flops.describe_value(10**6000)
+
+    assert text == "an integer of about 6001 digits"
+
+
+def test_describe_value_shortens_long_string():
+    text = flops.describe_value("7" * 5000)
+
+    assert text == "'77777777777777777777'... (5000 characters)"
+
+
+def test_row_macs_at_maximum_accepted():
+    # 2**53 - 1 = 6361 * 69431 * 20394401
+    rows = np.array([[6361.0, 69431.0, 20394401.0, 1.0, 1.0, 1.0]])
+
+    assert flops.find_invalid_size(rows) is None
+    assert flops.row_macs(rows)[0] == flops.MAX_ROW_MACS
+
+
+@pytest.mark.parametrize("row", [[2.0**26, 2.0**27, 1, 1, 1, 1], [2.0**26 + 1, 2.0**27 + 1, 1, 1, 1, 1]])
+def test_row_macs_above_maximum_found(row):
+    found = flops.find_invalid_size(np.array([[1.0] * 6, row]))
+
+    assert found == (1, None, 1)
+
+
+@pytest.mark.parametrize(
+    "value, column",
+    [(0.0, 0), (2.5, 1), (np.nan, 2), (np.inf, 3), (1e300, 4), (2.0**31, 5)],
+)
+def test_find_invalid_size_names_column(value, column):
+    rows = np.ones((3, 6))
+    rows[2, column] = value
+
+    assert flops.find_invalid_size(rows) == (2, column, 1)

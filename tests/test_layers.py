@@ -5,7 +5,16 @@ import json
 import numpy as np
 import pytest
 
-from alphaflops.layers import Conv2D, Dense, layer_from_row, layer_from_spec, layers_to_rows
+from alphaflops.cli import main
+from alphaflops.layers import (
+    Conv2D,
+    Dense,
+    IntegerTooLongError,
+    layer_from_row,
+    layer_from_spec,
+    layers_to_rows,
+    parse_json_integer,
+)
 
 
 def test_conv_defaults_are_same_padding():
@@ -201,3 +210,68 @@ def test_layers_to_rows_empty():
 
 def test_layers_are_hashable():
     assert len({Conv2D(8, 8, 3, 4, 3), Conv2D(8, 8, 3, 4, 3), Dense(3, 4)}) == 2
+
+
+# Size rule: integers from 1 to 2**31 - 1, at most 2**53 - 1 MACs per row.
+
+
+@pytest.mark.parametrize(
+    "value, fragment",
+    [
+        (10**400 - 1, r"in_features must be an integer from 1 to 2147483647 \(2\*\*31 - 1\), got 9999\.\.\.9999 \(400 digits\)"),
+        (1e30, r"in_features must be an integer from 1 to 2147483647 \(2\*\*31 - 1\), got 1e\+30"),
+        ("4", "in_features must be an integer, got '4'"),
+        (True, "in_features must be an integer, got the bool True"),
+    ],
+)
+def test_dense_spec_rejects_absurd_size(value, fragment):
+    with pytest.raises(ValueError, match=fragment):
+        layer_from_spec({"kind": "dense", "in_features": value, "out_features": 4})
+
+
+def test_dense_rejects_macs_above_maximum():
+    with pytest.raises(ValueError, match=r"the layer has 1152921504606846976 MACs, above the maximum 9007199254740991"):
+        Dense(2**30, 2**30)
+
+
+def test_conv_rejects_macs_above_maximum():
+    with pytest.raises(ValueError, match="MACs, above the maximum 9007199254740991"):
+        Conv2D(100_000, 100_000, 1000, 1000, 3)
+
+
+def test_conv_rejects_folded_row_height_above_maximum():
+    with pytest.raises(ValueError, match=r"row column H = batch \* out_height is 4294967296, above the maximum"):
+        Conv2D(2**16, 1, 1, 1, 1, batch=2**16)
+
+
+def test_conv_accepts_row_at_macs_maximum():
+    # 2**53 - 1 = 6361 * 69431 * 20394401
+    layer = Conv2D(6361, 69431, 20394401, 1, 1)
+
+    assert layer.macs() == 2**53 - 1
+    assert layer.to_row().prod() == 2**53 - 1
+
+
+def test_layer_from_row_rejects_huge_integer():
+    with pytest.raises(ValueError, match="too large for float64"):
+        layer_from_row([8, 8, 10**400, 4, 3, 3])
+
+
+def test_json_integer_too_long_named():
+    text = '[{"kind": "dense", "in_features": ' + "9" * 5000 + ', "out_features": 4}]'
+
+    with pytest.raises(IntegerTooLongError, match=r"the integer 9999\.\.\.9999 \(5000 digits\) is too large"):
+        json.loads(text, parse_int=parse_json_integer)
+
+
+def test_estimate_cli_rejects_huge_layer_size(tmp_path, capsys):
+    path = tmp_path / "layers.json"
+    path.write_text('[{"kind": "dense", "in_features": ' + "9" * 400 + ', "out_features": 4}]')
+
+    status = main(["estimate", "--model", "published", "--layers", str(path)])
+
+    error = capsys.readouterr().err
+    assert status == 1
+    assert "layer 0: in_features must be an integer from 1 to 2147483647" in error
+    assert "9999...9999 (400 digits)" in error
+    assert "Traceback" not in error
