@@ -8,21 +8,28 @@ The prediction for a six-column row x (H, W, Cin, Cout, K1, K2) is::
 parameters fitted by :class:`~alphaflops.models.recommended.RecommendedRegressor`.
 ``g`` is a scikit-learn ``HistGradientBoostingRegressor`` (squared error)
 fitted to the log residuals ``log(y / physics(x))`` on the layer features of
-:data:`FEATURE_NAMES`. These features are logs of the sizes and of the
+:data:`FEATURE_NAMES`. Most features are logs of the sizes and of the
 products that set the work and the data moved (MACs, input, output and weight
-elements), the number of 128x64 GEMM tiles, and the channel counts modulo 8
-and 32, which decide vectorised loads in cuDNN kernels.
+elements). The others are the number of 128x64 GEMM tiles, and the channel
+counts modulo 8 and 32, which decide whether cuDNN kernels can use
+vectorised loads.
+
+Trees extrapolate as constants, which is rarely right for a layer unlike
+any in the training data. So the correction applies only to rows whose
+features all lie within the range seen in training (``correction_range_``),
+and other rows get the physical prediction alone.
 
 ``weight`` in [0, 1] shrinks the correction. ``fit`` chooses it from
 cross-fitted predictions: the training rows are split, in the order given,
 into ``inner_folds`` contiguous blocks. For each block both parts are
-refitted on the other rows and predict the block, and ``weight`` minimises
-the MAPE of those held-out predictions on a grid of step 0.05. On rows in
+refitted on the other rows and predict the block. ``weight`` is the smallest
+value on a grid of step 0.05 whose held-out MAPE is within one standard
+error of the best grid value's (the one-standard-error rule). On rows in
 random order (the NeuSight tables) the blocks are ordinary K-fold splits and
 the weight comes out near 1. On rows ordered by plot (the published T2000
-set) whole sweeps are held out, so a correction that does not carry over to
-unseen sweeps is shrunk toward 0, and the hybrid falls back to the physical
-model.
+set) the blocks hold out large parts of sweeps, so a correction that does
+not carry over to unseen sweeps is shrunk toward 0, and the hybrid falls
+back to the physical model.
 
 The same held-out log errors give :meth:`HybridRegressor.predict_interval`.
 
@@ -160,6 +167,9 @@ class HybridRegressor(CostModel):
         NaN for ``correction_weight``.
     correction_ : TreeEnsemble
         The fitted trees as node arrays.
+    correction_range_ : tuple of ndarray
+        (min, max), each of shape (18,): the range of the correction features
+        on the training rows; rows outside it get no correction.
     interval_quantiles_ : ndarray of shape (201,)
         Quantiles of the held-out log errors at levels 0, 0.005, ..., 1.
     interval_source_ : str
@@ -227,7 +237,9 @@ class HybridRegressor(CostModel):
             correction = self.correction_.predict(features)
         else:
             correction = self.correction_.predict_jax(features)
-        return physics * xp.exp(self.params_["correction_weight"] * correction)
+        low, high = (xp.asarray(bound) for bound in self.correction_range_)
+        inside = xp.all((features >= low) & (features <= high), axis=1)
+        return physics * xp.exp(xp.where(inside, self.params_["correction_weight"] * correction, 0.0))
 
     # Fitting ------------------------------------------------------------------------
 
@@ -266,6 +278,7 @@ class HybridRegressor(CostModel):
             self.interval_source_ = "held-out blocks"
 
         self.correction_ = _trees.from_histogram_gradient_boosting(self._fit_correction(features, residuals))
+        self.correction_range_ = (features.min(axis=0), features.max(axis=0))
         self.interval_quantiles_ = np.quantile(errors, _INTERVAL_LEVELS)
         self.excluded_rows_ = []
 
@@ -305,14 +318,21 @@ class HybridRegressor(CostModel):
             residuals = np.log(y[~block] / physics.predict(X[~block]))
             correction = self._fit_correction(features[~block], residuals)
             physics_held_out[block] = physics.predict(X[block])
-            correction_held_out[block] = correction.predict(features[block])
+            low, high = features[~block].min(axis=0), features[~block].max(axis=0)
+            inside = np.all((features[block] >= low) & (features[block] <= high), axis=1)
+            correction_held_out[block] = np.where(inside, correction.predict(features[block]), 0.0)
         return physics_held_out, correction_held_out
 
     # Model files ----------------------------------------------------------------------
 
     def _model_file_extras(self):
         return {
-            "correction": {"feature_names": list(FEATURE_NAMES), "trees": self.correction_.to_json()},
+            "correction": {
+                "feature_names": list(FEATURE_NAMES),
+                "feature_min": [float(value) for value in self.correction_range_[0]],
+                "feature_max": [float(value) for value in self.correction_range_[1]],
+                "trees": self.correction_.to_json(),
+            },
             "interval": {
                 "levels": _INTERVAL_LEVELS.tolist(),
                 "log_error_quantiles": [float(value) for value in self.interval_quantiles_],
@@ -337,6 +357,7 @@ class HybridRegressor(CostModel):
                 f"but the correction has {len(FEATURE_NAMES)}"
             )
         self.correction_ = ensemble
+        self.correction_range_ = _feature_range_from_extras(correction)
         self.interval_quantiles_, self.interval_source_ = _interval_from_extras(extras)
         self.excluded_rows_ = [dict(row) for row in extras.get("excluded_rows", [])]
 
@@ -346,8 +367,37 @@ class HybridRegressor(CostModel):
 
 
 def _best_weight(y, physics, correction):
-    errors = [np.mean(np.abs(physics * np.exp(weight * correction) / y - 1)) for weight in _WEIGHT_GRID]
-    return float(_WEIGHT_GRID[int(np.argmin(errors))])
+    # The one-standard-error rule: the smallest weight whose held-out MAPE
+    # is within one standard error (of the paired per-row difference) of the
+    # best weight's, so that a correction with a gain lost in the noise is
+    # shrunk toward the physical model.
+    errors = np.array([np.abs(physics * np.exp(weight * correction) / y - 1) for weight in _WEIGHT_GRID])
+    best = int(np.argmin(errors.mean(axis=1)))
+    for index in range(best + 1):
+        difference = errors[index] - errors[best]
+        standard_error = difference.std(ddof=1) / np.sqrt(difference.size)
+        if difference.mean() <= standard_error:
+            return float(_WEIGHT_GRID[index])
+    return float(_WEIGHT_GRID[best])
+
+
+def _feature_range_from_extras(correction):
+    bounds = []
+    for side in ("feature_min", "feature_max"):
+        values = correction.get(side)
+        valid = (
+            isinstance(values, list)
+            and len(values) == len(FEATURE_NAMES)
+            and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+        )
+        if not valid or not np.all(np.isfinite(values)):
+            raise ModelFileError(
+                f"hybrid model file: extras.correction.{side} must be {len(FEATURE_NAMES)} finite numbers"
+            )
+        bounds.append(np.asarray(values, dtype=np.float64))
+    if np.any(bounds[0] > bounds[1]):
+        raise ModelFileError("hybrid model file: extras.correction.feature_min exceeds feature_max")
+    return tuple(bounds)
 
 
 def _interval_from_extras(extras):
