@@ -329,7 +329,8 @@ finite_rows = hnp.arrays(
 @given(rows=finite_rows)
 def test_json_round_trip_any_float(rows, tmp_path_factory):
     rows = rows.copy()
-    rows[:, :6] = np.floor(rows[:, :6])
+    # Sizes up to 400 keep the row's MACs (400**6) below the 2**53 - 1 maximum.
+    rows[:, :6] = np.floor(np.minimum(rows[:, :6], 400.0))
     dataset = Dataset("random", plots=[Plot("r", "progressive", [rows])])
     path = tmp_path_factory.mktemp("json") / "random.json"
     dataset.to_json(path)
@@ -449,3 +450,121 @@ def test_bundled_datasets_load():
 
         assert dataset.source == str(path)
         assert len(dataset) > 0
+
+
+# Size rule: absurd and huge values name plot, line and row.
+
+
+def _json_document(bad_row):
+    return {
+        "format": FORMAT_NAME,
+        "version": FORMAT_VERSION,
+        "name": "sizes",
+        "plots": [{"name": "sweep", "axis": 2, "lines": [{"kind": "conv2d", "rows": [_line()[0], bad_row]}]}],
+    }
+
+
+def _write_json(tmp_path, bad_row):
+    path = tmp_path / "sizes.json"
+    path.write_text(json.dumps(_json_document(bad_row)))
+    return path
+
+
+@pytest.mark.parametrize(
+    "bad_row, message",
+    [
+        ([8, 8, 10**400, 4, 3, 3, 0.5], r"Cin = 1000\.\.\.0000 \(401 digits\) is too large; it must be an integer from 1"),
+        ([8, 8, 4, 4, 3, 3, 10**400], r"time = 1000\.\.\.0000 \(401 digits\) is too large; it must be a positive finite"),
+        ([8, 8, "4", 4, 3, 3, 0.5], "Cin = '4' is a str, not a number"),
+        ([8, 8, True, 4, 3, 3, 0.5], "Cin = True is a bool, not a number"),
+        ([8, 8, 4, 4, 3, 3, "0.5"], "time = '0.5' is a str, not a number"),
+        ([8, 8, 1e30, 4, 3, 3, 0.5], r"Cin = 1e\+30 is not a positive finite integer of at most 2147483647"),
+        ([2**26, 2**27, 1, 1, 1, 1, 0.5], r"H\*W\*Cin\*Cout\*K1\*K2 = 9\.007e\+15 MACs is above the maximum 9007199254740991"),
+    ],
+)
+def test_json_absurd_size_names_row(tmp_path, bad_row, message):
+    path = _write_json(tmp_path, bad_row)
+
+    with pytest.raises(DatasetError, match=message) as raised:
+        load_dataset(path)
+
+    assert f"{path}: plot 'sweep', line 0, row 1" in str(raised.value)
+
+
+def test_json_integer_beyond_digit_limit_names_line(tmp_path):
+    path = tmp_path / "sizes.json"
+    text = json.dumps(_json_document([8, 8, 4, 4, 3, 3, 0.5]), indent=1)
+    path.write_text(text.replace("4,\n", "7" * 5000 + ",\n", 1))
+
+    with pytest.raises(DatasetError) as raised:
+        load_dataset(path)
+
+    message = str(raised.value)
+    assert message.startswith(f"{path}, line ")
+    assert "the integer 7777...7777 (5000 digits) is too large" in message
+    assert "sys.set_int_max_str_digits" not in message
+
+
+@pytest.mark.parametrize(
+    "time, message",
+    [(10**400, "time 1000...0000 (401 digits) ms is not positive and finite"), ("0.5", "time '0.5' is not a number")],
+)
+def test_json_table_invalid_time_names_row(tmp_path, time, message):
+    document = {
+        "format": FORMAT_NAME,
+        "version": FORMAT_VERSION,
+        "table": {"columns": ["kind", "in_features", "out_features", "time_ms"], "rows": [["dense", 4, 4, 0.5], ["dense", 4, 4, time]]},
+    }
+    path = tmp_path / "table.json"
+    path.write_text(json.dumps(document))
+
+    with pytest.raises(DatasetError) as raised:
+        load_dataset(path)
+
+    assert f"{path}: table, row 1: " in str(raised.value)
+    assert message in str(raised.value)
+
+
+def test_json_table_huge_size_names_field(tmp_path):
+    document = {
+        "format": FORMAT_NAME,
+        "version": FORMAT_VERSION,
+        "table": {"columns": ["kind", "in_features", "out_features", "time_ms"], "rows": [["dense", 10**400, 4, 0.5]]},
+    }
+    path = tmp_path / "table.json"
+    path.write_text(json.dumps(document))
+
+    with pytest.raises(DatasetError, match=r"table, row 0: invalid layer: in_features must be an integer from 1 to 2147483647"):
+        load_dataset(path)
+
+
+def test_pickle_absurd_channels_names_row(tmp_path):
+    line = np.array(_line())
+    line[1, 2] = 1e300
+    path = tmp_path / "absurd.pickle"
+    path.write_bytes(pickle.dumps({"plots": [{"name": "bad", "axis": 2, "lines": [line]}]}, protocol=5))
+
+    with pytest.raises(DatasetError, match=r"plot 'bad', line 0, row 1: Cin = 1e\+300 is not a positive finite integer"):
+        load_dataset(path)
+
+
+@pytest.mark.parametrize("command", ["fit", "evaluate"])
+def test_cli_rejects_huge_dataset_size(tmp_path, capsys, command):
+    from alphaflops.cli import main
+    from alphaflops.models import published_model
+
+    path = _write_json(tmp_path, [8, 8, 10**400, 4, 3, 3, 0.5])
+    model_path = tmp_path / "published.json"
+    published_model().save(model_path)
+    arguments = {
+        "fit": ["fit", "--dataset", str(path), "--model", "flops", "--out", str(tmp_path / "fitted.json")],
+        "evaluate": ["evaluate", "--model", str(model_path), "--dataset", str(path), "--out", str(tmp_path / "out")],
+    }
+
+    status = main(arguments[command])
+
+    error = capsys.readouterr().err
+    assert status == 1
+    assert "plot 'sweep', line 0, row 1: Cin = 1000...0000 (401 digits) is too large" in error
+    assert "Traceback" not in error
+    assert "OverflowError" not in error

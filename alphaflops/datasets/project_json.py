@@ -22,7 +22,9 @@ from pathlib import Path
 import numpy as np
 
 from alphaflops.datasets.dataset import Dataset, Plot, Table
+from alphaflops.datasets.validation import check_time_value
 from alphaflops.errors import DatasetError
+from alphaflops.layers import IntegerTooLongError, parse_json_integer
 
 FORMAT_NAME = "alphaflops-dataset"
 FORMAT_VERSION = 1
@@ -136,9 +138,13 @@ def read_json(path, data=None):
     if data is None:
         data = path.read_bytes()
     try:
-        document = json.loads(data.decode("utf-8"))
+        text = data.decode("utf-8")
+        document = json.loads(text, parse_int=parse_json_integer)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise DatasetError(f"{path} is not a JSON file: {error}") from None
+    except IntegerTooLongError as error:
+        line = text.count("\n", 0, max(text.find(error.literal), 0)) + 1
+        raise DatasetError(f"{path}, line {line}: {error}") from None
 
     check_format(document, path)
     try:
@@ -224,8 +230,8 @@ def _read_table(item):
         try:
             layers.append(layer_from_spec(spec))
         except (TypeError, ValueError) as error:
-            raise DatasetError(f"table, row {index}: invalid layer {spec}: {error}") from None
-        times.append(row[-1])
+            raise DatasetError(f"table, row {index}: invalid layer: {error}") from None
+        times.append(check_time_value(row[-1], f"table, row {index}"))
 
     metadata = {name: np.asarray(values) for name, values in _member(item, "metadata", dict, default={}).items()}
     try:

@@ -5,6 +5,7 @@ import numbers
 import numpy as np
 
 from alphaflops.errors import DatasetError
+from alphaflops.flops import MAX_DIMENSION, MAX_ROW_MACS, describe_value, find_invalid_size
 
 #: Names of the seven columns of a measured line, in order.
 LINE_COLUMNS = ("H", "W", "Cin", "Cout", "K1", "K2", "T_ms")
@@ -56,10 +57,13 @@ def check_line(values, plot_name, line_index, kind="conv2d"):
     Raises
     ------
     DatasetError
-        If the shape is not (n, 7) with n >= 1, a dimension is not a
-        positive finite integer, or a time is not positive and finite.
+        If the shape is not (n, 7) with n >= 1, a value is a bool or a
+        string, a row breaks the size rule of :mod:`alphaflops.flops`
+        (dimensions are integers from 1 to 2**31 - 1 and their product is at
+        most 2**53 - 1), or a time is not positive and finite.
     """
     where = f"plot {plot_name!r}, line {line_index}"
+    check_number_types(values, where)
     try:
         rows = np.array(values, dtype=np.float64)
     except (TypeError, ValueError) as error:
@@ -87,20 +91,86 @@ def check_kind(kind, where):
         raise DatasetError(f"{where}: invalid layer kind {kind!r}; expected one of {LAYER_KINDS}")
 
 
-def check_dimensions(dims, where):
-    """Raise DatasetError naming the first row whose dimensions are not positive integers."""
-    finite = np.isfinite(dims)
-    valid = finite & (dims > 0) & (np.floor(np.where(finite, dims, 0.0)) == dims)
-    bad_rows = np.flatnonzero(~valid.all(axis=1))
-    if bad_rows.size == 0:
+def check_number_types(values, where):
+    """Raise DatasetError naming the first value of a line that is not a real number.
+
+    ``values`` is the line as given: an array or a list of rows. Bools and
+    strings are rejected, although numpy would convert them, because a
+    size given as ``true`` or ``"4"`` is a mistake in the file. Integers too
+    large for float64 are rejected here, because converting them raises
+    ``OverflowError``.
+    """
+    if isinstance(values, np.ndarray):
+        if values.dtype.kind == "O":
+            values = values.tolist()
+        elif values.dtype.kind not in "iuf":
+            raise DatasetError(f"{where}: values must be numbers, found an array of dtype {values.dtype}")
+        else:
+            return
+    if not isinstance(values, (list, tuple)):
+        return  # the shape check reports anything else
+
+    for row_index, row in enumerate(values):
+        if isinstance(row, np.ndarray) or not isinstance(row, (list, tuple)):
+            continue
+        for column_index, value in enumerate(row):
+            _check_number(value, f"{where}, row {row_index}", column_index)
+
+
+def _check_number(value, where, column_index):
+    is_time = column_index == len(ROW_COLUMNS)
+    if is_time:
+        name = "time"
+    elif column_index < len(ROW_COLUMNS):
+        name = ROW_COLUMNS[column_index]
+    else:
+        name = f"column {column_index}"
+
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise DatasetError(
+            f"{where}: {name} = {describe_value(value)} is a {type(value).__name__}, not a number; "
+            "write sizes and times as plain numbers"
+        )
+    if not isinstance(value, numbers.Integral):
         return
 
-    row = int(bad_rows[0])
-    column = int(np.flatnonzero(~valid[row])[0])
+    try:
+        float(value)
+    except OverflowError:
+        rule = "a positive finite number" if is_time else f"an integer from 1 to {MAX_DIMENSION} (2**31 - 1)"
+        raise DatasetError(f"{where}: {name} = {describe_value(value)} is too large; it must be {rule}") from None
+
+
+def check_dimensions(dims, where):
+    """Raise DatasetError naming the first row that breaks the size rule of :mod:`alphaflops.flops`."""
+    found = find_invalid_size(dims)
+    if found is None:
+        return
+
+    row, column, count = found
+    if column is None:
+        macs = float(np.prod(dims[row]))
+        raise DatasetError(
+            f"{where}, row {row}: the product H*W*Cin*Cout*K1*K2 = {macs:.4g} MACs is above the maximum "
+            f"{MAX_ROW_MACS} (2**53 - 1) that float64 counts exactly ({count} invalid row(s) in this line)"
+        )
     raise DatasetError(
-        f"{where}, row {row}: {ROW_COLUMNS[column]} = {float(dims[row, column])!r} is not a positive "
-        f"finite integer ({bad_rows.size} invalid row(s) in this line)"
+        f"{where}, row {row}: {ROW_COLUMNS[column]} = {float(dims[row, column])!r} is not a positive finite "
+        f"integer of at most {MAX_DIMENSION} (2**31 - 1) ({count} invalid row(s) in this line)"
     )
+
+
+def check_time_value(value, where):
+    """Return one time in ms as a float, or raise DatasetError unless it is a positive finite number."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise DatasetError(f"{where}: time {describe_value(value)} is not a number")
+    try:
+        time_ms = float(value)
+    except OverflowError:
+        time_ms = float("inf")
+    if not (np.isfinite(time_ms) and time_ms > 0):
+        raise DatasetError(f"{where}: time {describe_value(value)} ms is not positive and finite")
+    return time_ms
 
 
 def check_times(times, where):
