@@ -278,3 +278,39 @@ def test_group_column_applies_to_json_table(tmp_path):
 
     assert dataset.groups.tolist() == [1, 0]
     assert dataset.group_names == ["a", "b"]
+
+
+# Size rule: huge integers and absurd sizes name the line.
+
+
+@pytest.mark.parametrize("digits", [400, 5000])
+def test_huge_integer_names_column_and_line(tmp_path, digits):
+    path = _conv_file(tmp_path, rows="8,8,3,4,3,0.5\n" + "1" * digits + ",8,3,4,3,0.5\n")
+
+    with pytest.raises(DatasetError) as raised:
+        load_dataset(path, format="csv", columns=CONV_COLUMNS)
+
+    message = str(raised.value)
+    assert f"column 'h' has the integer 1111...1111 ({digits} digits) at line 3, too large" in message
+    assert "from 1 to 2147483647" in message
+
+
+def test_huge_time_names_column_and_line(tmp_path):
+    path = _conv_file(tmp_path, rows="8,8,3,4,3,0.5\n8,8,3,4,3," + "9" * 400 + "\n")
+
+    with pytest.raises(DatasetError, match=r"column 't' has the integer 9999\.\.\.9999 \(400 digits\) at line 3"):
+        load_dataset(path, format="csv", columns=CONV_COLUMNS)
+
+
+def test_size_above_maximum_names_field_and_line(tmp_path):
+    path = _conv_file(tmp_path, rows="8,8,3,4,3,0.5\n8,8,1e30,4,3,0.5\n")
+
+    with pytest.raises(DatasetError, match=r"line 3: invalid conv2d layer: in_channels must be an integer from 1 to 2147483647 \(2\*\*31 - 1\), got 1e\+30"):
+        load_dataset(path, format="csv", columns=CONV_COLUMNS)
+
+
+def test_non_finite_value_names_column_and_line(tmp_path):
+    path = _conv_file(tmp_path, rows="8,8,3,4,3,0.5\n8,8,3,4,3,1e400\n")
+
+    with pytest.raises(DatasetError, match="column 't' has the non-finite value '1e400' at line 3"):
+        load_dataset(path, format="csv", columns=CONV_COLUMNS)

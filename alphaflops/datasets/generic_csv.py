@@ -11,12 +11,14 @@ mapping does not use are kept as per-row metadata.
 import csv
 import hashlib
 import io
+import re
 from pathlib import Path
 
 import numpy as np
 
 from alphaflops.datasets.dataset import Dataset, Table
 from alphaflops.errors import DatasetError
+from alphaflops.flops import MAX_DIMENSION, describe_value, shorten_digits
 
 #: Factor from each accepted time unit to milliseconds.
 TIME_UNITS = {"ms": 1.0, "s": 1000.0, "us": 1e-3}
@@ -32,6 +34,7 @@ _REQUIRED = {
     "dense": ("in_features", "out_features"),
 }
 _TEXT_VALUES = {"padding": ("same", "valid")}
+_INTEGER = re.compile(r"[+-]?[0-9]+")
 _BOOLEAN_TEXT = {"true": True, "false": False, "1": True, "0": False, "yes": True, "no": False}
 
 
@@ -201,17 +204,36 @@ def _converter(names):
 
 
 def _parse_number(text, column, line, path, text_values=()):
+    """Return a cell as an int, a float or one of ``text_values``.
+
+    Integers too large for float64 (or with more digits than Python
+    converts) and non-finite floats raise DatasetError naming the line.
+    """
     stripped = text.strip()
     if stripped.lower() in text_values:
         return stripped.lower()
-    for parse in (int, float):
+
+    if _INTEGER.fullmatch(stripped):
         try:
-            value = parse(stripped)
-        except ValueError:
-            continue
-        if np.isfinite(value):
-            return value
-    raise DatasetError(f"{path}: column {column!r} has the non-numeric value {text!r} at line {line}")
+            value = int(stripped)
+            float(value)
+        except (ValueError, OverflowError):
+            raise DatasetError(
+                f"{path}: column {column!r} has the integer {shorten_digits(stripped.lstrip('+-'))} at line {line}, "
+                f"too large; layer sizes must be integers from 1 to {MAX_DIMENSION} (2**31 - 1) and times "
+                "finite numbers"
+            ) from None
+        return value
+
+    try:
+        value = float(stripped)
+    except ValueError:
+        raise DatasetError(
+            f"{path}: column {column!r} has the non-numeric value {describe_value(text)} at line {line}"
+        ) from None
+    if not np.isfinite(value):
+        raise DatasetError(f"{path}: column {column!r} has the non-finite value {describe_value(text)} at line {line}")
+    return value
 
 
 def _parse_kind(text, column, line, path):
