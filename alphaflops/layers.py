@@ -326,6 +326,10 @@ def conv_row(batch, output_size, in_channels_per_group, out_channels, kernel_siz
     dilation act only through the output size. A 1-D convolution is a 2-D
     one of width 1 and kernel width 1.
 
+    NOTE: this function does not apply the size rule of the module docstring.
+    ``Conv2D`` applies it, but rows that :mod:`alphaflops.estimate` builds
+    from traced JAX programs are not checked.
+
     Parameters
     ----------
     batch : int
