@@ -4,6 +4,8 @@ import json
 import sys
 from pathlib import Path
 
+from alphaflops.layers import parse_json_integer
+
 PUBLISHED_MODEL_NAME = "published"
 
 
@@ -41,7 +43,7 @@ def _read_specs(path):
     if not path.is_file():
         raise FileNotFoundError(f"layers file {str(path)!r} not found")
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8"), parse_int=parse_json_integer)
     except json.JSONDecodeError as error:
         raise ValueError(f"{path} is not valid JSON: {error}") from None
 
