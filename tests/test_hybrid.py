@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
+from sklearn.utils.estimator_checks import parametrize_with_checks
+from test_estimator_checks import CHECKS_WITHOUT_LAYER_COLUMNS, REASON
 
 from alphaflops.datasets import load_dataset
 from alphaflops.errors import ModelFileError
@@ -170,6 +172,19 @@ def test_feature_count_matches_names(synthetic):
     X, _ = synthetic
 
     assert correction_features(X).shape == (len(X), len(FEATURE_NAMES))
+
+
+def _expected_failed_checks(estimator):
+    # check_non_transformer_estimators_n_iter fits on the 4-column iris data.
+    names = (*CHECKS_WITHOUT_LAYER_COLUMNS, "check_non_transformer_estimators_n_iter")
+    return {name: REASON for name in names}
+
+
+@parametrize_with_checks(
+    [HybridRegressor(max_iter=5, inner_folds=0)], expected_failed_checks=_expected_failed_checks, xfail_strict=True
+)
+def test_sklearn_estimator_checks(estimator, check):
+    check(estimator)
 
 
 # Prediction intervals ----------------------------------------------------------------
