@@ -1,10 +1,10 @@
 """Accuracy of every registered cost model on three GPUs: the T2000 set and the NeuSight T4 and V100 tables.
 
 For each model and data set the script reports the in-sample MAPE and
-Spearman rank correlation, and the same for held-out predictions:
-leave-one-plot-out on the T2000 set (each of its 8 plots predicted by a model
-fitted on the other 7), 5-fold cross-validation with seed 0 on the NeuSight
-tables, which have no plots. The T2000 set appears twice, with all rows and
+Spearman rank correlation, and the same for held-out predictions. On the
+T2000 set these come from leave-one-plot-out (each of its 8 plots predicted
+by a model fitted on the other 7). The NeuSight tables have no plots, so
+there they come from 5-fold cross-validation with seed 0. The T2000 set appears twice, with all rows and
 without the rows that the plausibility audit flags (as the recommended
 model's targets are stated). It prints the table and writes it to the
 ``datasets`` section of ``benchmarks/RESULTS.md``.

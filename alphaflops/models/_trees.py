@@ -69,11 +69,11 @@ class TreeEnsemble:
 
     def predict(self, features):
         """Evaluate the ensemble on ``features`` of shape (n, n_features); returns (n,) float64."""
-        features = np.asarray(features, dtype=np.float64)
-        output = np.full(features.shape[0], self.baseline, dtype=np.float64)
-        rows = np.arange(features.shape[0])
+        # One contiguous array per feature makes the per-node gathers cheap.
+        columns = np.ascontiguousarray(np.asarray(features, dtype=np.float64).T)
+        output = np.full(columns.shape[1], self.baseline, dtype=np.float64)
         for tree in self.trees:
-            output += tree.value[_leaf_index(tree, features, rows, np)]
+            output += _tree_output(tree, columns)
         return output
 
     def predict_jax(self, features):
@@ -99,6 +99,25 @@ class TreeEnsemble:
             "baseline": float(self.baseline),
             "trees": [_tree_to_json(tree) for tree in self.trees],
         }
+
+
+def _tree_output(tree, columns):
+    # Splits the row indices node by node, so each row costs one comparison
+    # per level of its own path rather than per level of the deepest leaf.
+    output = np.empty(columns.shape[1], dtype=np.float64)
+    stack = [(0, np.arange(columns.shape[1]))]
+    while stack:
+        node, rows = stack.pop()
+        if tree.left[node] == _LEAF:
+            output[rows] = tree.value[node]
+            continue
+        values = columns[tree.feature[node], rows]
+        go_left = values <= tree.threshold[node]
+        if tree.missing_go_left[node]:
+            go_left |= np.isnan(values)
+        stack.append((tree.left[node], rows[go_left]))
+        stack.append((tree.right[node], rows[~go_left]))
+    return output
 
 
 def _leaf_index(tree, features, rows, xp):
