@@ -199,7 +199,8 @@ def default_plan(dataset, method="auto", n_splits=DEFAULT_FOLDS, seed=DEFAULT_SE
     ------
     ValueError
         If ``method`` is unknown, ``"plot"`` is requested for a dataset
-        without plots, or ``group_by`` is not a metadata column.
+        without plots, or ``group_by`` is not a metadata column or has
+        fewer than 2 distinct values.
     """
     if method not in ("auto", "plot", "kfold", "none"):
         raise ValueError(f"invalid cross-validation method {method!r}: expected auto, plot, kfold or none")
@@ -208,21 +209,42 @@ def default_plan(dataset, method="auto", n_splits=DEFAULT_FOLDS, seed=DEFAULT_SE
 
     table = getattr(dataset, "table", None)
     if group_by is None and method == "auto" and table is not None:
-        group_by = table.group_column
+        # A table's own group column with a single value falls back to K-fold below.
+        if _group_count(dataset, table.group_column) >= 2:
+            group_by = table.group_column
     if group_by is not None:
         if group_by not in dataset.metadata:
             columns = ", ".join(sorted(dataset.metadata)) or "none"
             raise ValueError(f"grouping column {group_by!r} not found in dataset {dataset.name!r}. "
                              f"Its metadata columns are: {columns}")
+        _check_group_count(dataset, group_by)
         return CrossValidationPlan("group", n_splits, seed, group_by)
 
     plot_count = len(dataset.plots)
     if method == "plot" and plot_count < 2:
         raise ValueError(f"leave-one-plot-out needs at least 2 plots, dataset {dataset.name!r} has "
-                         f"{plot_count}; use K-fold or name a grouping column")
+                         f"{plot_count}; use K-fold (--cv kfold) or name a grouping column (--group-by)")
     if method == "auto":
         method = "plot" if plot_count >= 2 else "kfold"
     return CrossValidationPlan(method, n_splits, seed, None)
+
+
+def _group_count(dataset, column):
+    """Return the number of distinct values of a metadata column, 0 if there is no such column."""
+    if column is None or column not in dataset.metadata:
+        return 0
+    return np.unique(np.asarray(dataset.metadata[column])).size
+
+
+def _check_group_count(dataset, group_by):
+    """Raise ValueError if the column ``group_by`` has fewer than 2 distinct values to hold out."""
+    values = np.unique(np.asarray(dataset.metadata[group_by]))
+    if values.size < 2:
+        only = f" ({values[0]} in every row)" if values.size else ""
+        raise ValueError(
+            f"grouping column {group_by!r} of dataset {dataset.name!r} has {values.size} distinct "
+            f"value(s){only}, and holding out one group at a time needs at least 2; group by another "
+            "column (--group-by) or use K-fold (--cv kfold)")
 
 
 def build_report(dataset, models=None, plan=None, dataset_path=None, run_audit=True, leave_out_flagged=False,
@@ -291,7 +313,8 @@ def build_report(dataset, models=None, plan=None, dataset_path=None, run_audit=T
         if isinstance(outcome, ValueError):
             # A model whose form does not fit this dataset (for example an
             # empty kernel class) is reported as failed; the others go on.
-            data["models"][name] = {"kind": getattr(model, "kind", type(model).__name__), "error": str(outcome)}
+            data["models"][name] = {"kind": getattr(model, "kind", type(model).__name__),
+                                    "error": reason_not_evaluated(outcome)}
             continue
         entry, predictions[name], held = outcome
         if messages:
@@ -305,6 +328,27 @@ def build_report(dataset, models=None, plan=None, dataset_path=None, run_audit=T
     if run_audit and audit is not None:
         data["audit"] = audit
     return Report(data, dataset, models, predictions, held_out)
+
+
+# Advice in estimator messages that only the Python API can follow, and what a report says instead.
+_API_ONLY_ADVICE = (
+    (re.compile(r"; change kernel_classes=.*? to leave it out"),
+     "; the command line has no option to change the kernel classes, so this model is not evaluated "
+     "on this dataset"),
+    (re.compile(re.escape("pass groups=... or use by='kfold'")),
+     "name a grouping column (--group-by) or use K-fold (--cv kfold)"),
+    (re.compile(re.escape("use by='kfold'")), "use K-fold (--cv kfold)"),
+    (re.compile(re.escape("; increase max_nfev or check the data")),
+     "; the fit keeps the parameters reached at that limit"),
+)
+
+
+def reason_not_evaluated(error):
+    """Return the message of a model's fit error, worded for report readers who use the command line."""
+    message = str(error)
+    for pattern, replacement in _API_ONLY_ADVICE:
+        message = pattern.sub(replacement, message)
+    return message
 
 
 def _evaluate_recording_warnings(model, dataset, plan):
@@ -340,14 +384,30 @@ def _progress_message(name, fitted, plan):
 
 
 def warning_messages(caught):
-    """Return the distinct messages of caught warnings other than deprecations, with counts of repeats."""
+    """Return the distinct messages of caught warnings other than deprecations, with counts of repeats.
+
+    Each message is one line. User warnings (scikit-learn's
+    ConvergenceWarning among them) are given without their class name,
+    because their text says what happened. Advice that only the Python API
+    can follow is reworded.
+    """
     counts = {}
     for item in caught:
         if issubclass(item.category, DeprecationWarning):
             continue
-        message = f"{item.category.__name__}: {item.message}"
+        message = _one_line(str(item.message))
+        if not issubclass(item.category, UserWarning):
+            message = f"{item.category.__name__}: {message}"
         counts[message] = counts.get(message, 0) + 1
     return [message if count == 1 else f"{message} ({count} times)" for message, count in counts.items()]
+
+
+def _one_line(message):
+    """Return ``message`` on one line, with advice meant for Python callers reworded."""
+    message = " ".join(message.split())
+    for pattern, replacement in _API_ONLY_ADVICE:
+        message = pattern.sub(replacement, message)
+    return message
 
 
 def _drop_flagged_rows(dataset):
@@ -451,7 +511,7 @@ def evaluate_model(model, dataset, plan):
 
     held_out = None
     if fitted_here and plan.method != "none":
-        result = run_cross_validation(unfitted, dataset, plan)
+        result = _cross_validate_marking_warnings(unfitted, dataset, plan)
         held_out = np.asarray(result.predictions, dtype=np.float64)
         entry["cross_validation"] = {**_json_ready(dict(result.metrics)),
                                      "per_plot": _json_ready(dict(result.per_plot))}
@@ -468,6 +528,20 @@ def _model_description(model):
     if excluded is not None:
         entry["excluded_rows"] = _json_ready(list(excluded))
     return entry
+
+
+def _cross_validate_marking_warnings(estimator, dataset, plan):
+    """Run :func:`run_cross_validation` and issue its warnings again, marked as coming from a fold's fit."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = run_cross_validation(estimator, dataset, plan)
+
+    for item in caught:
+        message = item.message
+        if not issubclass(item.category, DeprecationWarning):
+            message = f"in a cross-validation fit: {item.message}"
+        warnings.warn_explicit(message, item.category, item.filename, item.lineno)
+    return result
 
 
 def run_cross_validation(estimator, dataset, plan):

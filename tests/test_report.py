@@ -44,7 +44,7 @@ def test_recommended_model_in_report(t2000):
     assert messages == ["fitting recommended and cross-validating it (leave-one-plot-out)"]
 
 
-def make_table_dataset(rows=60, seed=0, group_column=None):
+def make_table_dataset(rows=60, seed=0, group_column=None, extra_metadata=None):
     """Build a table of random convolutions and dense layers with times that grow with FLOPs."""
     rng = np.random.default_rng(seed)
     layers = []
@@ -60,7 +60,8 @@ def make_table_dataset(rows=60, seed=0, group_column=None):
     X = np.array([layer.to_row() for layer in layers])
     times = 0.05 + 2e-9 * X.prod(axis=1) * rng.uniform(0.9, 1.1, rows)
     source = np.array(["a", "b", "c"])[np.arange(rows) % 3]
-    table = Table(layers, times, metadata={"source": source}, group_column=group_column)
+    metadata = {"source": source, **(extra_metadata or {})}
+    table = Table(layers, times, metadata=metadata, group_column=group_column)
     return Dataset("random_layers", table=table, hardware={"name": "test GPU"})
 
 
@@ -213,6 +214,11 @@ def test_group_column_plan():
     assert set(built.data["models"]["flops"]["per_plot"]) == {"a", "b", "c"}
 
 
+def test_single_value_table_group_falls_back():
+    dataset = make_table_dataset(group_column="constant", extra_metadata={"constant": np.full(60, "x")})
+    assert report.default_plan(dataset).method == "kfold"
+
+
 def test_table_group_column_picked_by_default():
     dataset = make_table_dataset(group_column="source")
     assert report.default_plan(dataset).method == "group"
@@ -222,6 +228,12 @@ def test_table_group_column_picked_by_default():
 def test_unknown_group_column_raises():
     with pytest.raises(ValueError, match="grouping column 'device' not found.*source"):
         report.default_plan(make_table_dataset(), group_by="device")
+
+
+def test_single_group_column_raises():
+    dataset = make_table_dataset(extra_metadata={"constant": np.full(60, "x")})
+    with pytest.raises(ValueError, match="'constant' .* has 1 distinct value"):
+        report.default_plan(dataset, group_by="constant")
 
 
 def test_plot_cv_without_plots_raises():
@@ -339,8 +351,36 @@ def test_fit_warnings_recorded():
     dataset = make_table_dataset()
     built = report.build_report(dataset, {"warning": WarningRegressor()})
 
-    assert built.data["models"]["warning"]["warnings"] == ["ConvergenceWarning: solver stopped early (6 times)"]
-    assert "warning: ConvergenceWarning" in report.format_markdown(built.data)
+    assert built.data["models"]["warning"]["warnings"] == [
+        "solver stopped early",
+        "in a cross-validation fit: solver stopped early (5 times)",
+    ]
+    assert "warning: solver stopped early" in report.format_markdown(built.data)
+
+
+def test_warning_messages_one_line():
+    from sklearn.exceptions import ConvergenceWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        warnings.warn("did not converge\n  after 600 evaluations; increase max_nfev or check the data",
+                      ConvergenceWarning, stacklevel=1)
+        warnings.warn("overflow\nin exp", RuntimeWarning, stacklevel=1)
+
+    assert report.warning_messages(caught) == [
+        "did not converge after 600 evaluations; the fit keeps the parameters reached at that limit",
+        "RuntimeWarning: overflow in exp",
+    ]
+
+
+def test_reason_names_cli_options():
+    reason = report.reason_not_evaluated(ValueError(
+        "kernel class 'K<=1' has no rows; change kernel_classes=(1,) to leave it out"))
+    assert reason.startswith("kernel class 'K<=1' has no rows; the command line has no option")
+    assert "kernel_classes=" not in reason
+
+    reason = report.reason_not_evaluated(ValueError("needs two groups; use by='kfold'"))
+    assert reason == "needs two groups; use K-fold (--cv kfold)"
 
 
 class DeprecatedRegressor(WarningRegressor):
