@@ -303,3 +303,132 @@ def test_fit_accepts_report_name(capsys, t2000_path, tmp_path):
     assert status == 0
     assert stdout.startswith("fitted alpha on t2000")
     assert json.loads(path.read_text())["kind"] == "alpha"
+
+
+def assert_no_os_error_text(stderr):
+    assert "Errno" not in stderr
+    assert "Traceback" not in stderr
+
+
+def write_layers_file(tmp_path):
+    path = tmp_path / "layers.json"
+    path.write_text('[{"kind": "dense", "in_features": 64, "out_features": 32}]')
+    return path
+
+
+def test_evaluate_published_model(capsys, t2000_path):
+    status, stdout, stderr = run_cli(capsys, "evaluate", "--model", "published", "--dataset", t2000_path)
+
+    assert status == 0, stderr
+    assert "alpha_published" in stdout
+    assert "MAPE" in stdout
+
+
+@pytest.mark.parametrize("command", ["evaluate", "estimate"])
+def test_model_argument_is_folder(capsys, t2000_path, tmp_path, command):
+    extra = ["--dataset", t2000_path] if command == "evaluate" else ["--layers", write_layers_file(tmp_path)]
+    status, _, stderr = run_cli(capsys, command, "--model", tmp_path, *extra)
+
+    assert_one_line_error(status, stderr, command, f"--model '{tmp_path}' is a folder")
+    assert "published" in stderr
+    assert_no_os_error_text(stderr)
+
+
+def test_report_out_below_a_file(capsys, t2000_path, tmp_path):
+    blocker = tmp_path / "afile"
+    blocker.write_text("")
+    status, _, stderr = run_cli(capsys, "report", "--dataset", t2000_path, "--models", "flops",
+                                "--out", blocker / "sub")
+
+    assert_one_line_error(status, stderr, "report", f"'{blocker}' is a file, not a folder")
+    assert "--out" in stderr
+    assert_no_os_error_text(stderr)
+
+
+def test_fit_out_is_folder_before_fitting(capsys, t2000_path, tmp_path):
+    status, _, stderr = run_cli(capsys, "fit", "--dataset", t2000_path, "--model", "flops", "--out", tmp_path)
+
+    assert_one_line_error(status, stderr, "fit", f"--out '{tmp_path}' is a folder")
+    assert "model.json" in stderr
+    assert "fitting" not in stderr
+    assert_no_os_error_text(stderr)
+
+
+def test_audit_out_is_folder(capsys, t2000_path, tmp_path):
+    status, _, stderr = run_cli(capsys, "audit", "--dataset", t2000_path, "--out", tmp_path)
+
+    assert_one_line_error(status, stderr, "audit", f"--out '{tmp_path}' is a folder")
+    assert_no_os_error_text(stderr)
+
+
+@pytest.mark.parametrize("option", ["--csv", "--json"])
+def test_estimate_output_is_folder(capsys, tmp_path, option):
+    layers = write_layers_file(tmp_path)
+    status, stdout, stderr = run_cli(capsys, "estimate", "--model", "published", "--layers", layers,
+                                     option, tmp_path)
+
+    assert_one_line_error(status, stderr, "estimate", f"{option} '{tmp_path}' is a folder")
+    assert stdout == ""
+    assert_no_os_error_text(stderr)
+
+
+def test_format_csv_without_columns(capsys, tmp_path):
+    path = tmp_path / "layers.csv"
+    path.write_text("size,ms\n8,0.1\n")
+    status, _, stderr = run_cli(capsys, "evaluate", "--model", "published", "--dataset", path, "--format", "csv")
+
+    assert_one_line_error(status, stderr, "evaluate", "--format csv needs --columns")
+    assert "format='csv'" not in stderr
+
+
+def test_unknown_csv_names_options(capsys, tmp_path):
+    path = tmp_path / "layers.csv"
+    path.write_text("size,ms\n8,0.1\n")
+    status, _, stderr = run_cli(capsys, "evaluate", "--model", "published", "--dataset", path)
+
+    assert_one_line_error(status, stderr, "evaluate", "--format csv and --columns")
+    assert "format='csv'" not in stderr
+
+
+@pytest.mark.parametrize("option", [("--columns", "ms=time"), ("--time-unit", "us")])
+def test_csv_option_with_pickle(capsys, t2000_path, option):
+    status, _, stderr = run_cli(capsys, "evaluate", "--model", "published", "--dataset", t2000_path, *option)
+
+    assert_one_line_error(status, stderr, "evaluate", f"{option[0]} only applies to generic CSV files")
+    assert "'pickle'" in stderr
+
+
+def test_group_by_single_value(capsys, neusight_dir, tmp_path):
+    status, _, stderr = run_cli(capsys, "report", "--dataset", neusight_dir / "conv-Tesla_T4.csv",
+                                "--group-by", "Stride", "--models", "flops", "--no-figures", "--no-audit",
+                                "--out", tmp_path / "out")
+
+    assert_one_line_error(status, stderr, "report", "'Stride'")
+    assert "at least 2" in stderr
+    assert "--cv kfold" in stderr
+    assert not (tmp_path / "out" / "report.json").exists()
+
+
+def test_report_empty_kernel_class(capsys, neusight_dir, tmp_path):
+    status, _, stderr = run_cli(capsys, "report", "--dataset", neusight_dir / "conv-Tesla_T4.csv",
+                                "--models", "alpha_fitted", "--no-figures", "--no-audit",
+                                "--out", tmp_path / "out")
+    report_md = (tmp_path / "out" / "report.md").read_text()
+
+    assert status == 0, stderr
+    assert "model alpha_fitted not evaluated" in stderr
+    assert "kernel_classes=" not in stderr
+    assert "kernel_classes=" not in report_md
+    assert "no option to change the kernel classes" in report_md
+
+
+def test_report_bundled_stderr_is_clean(capsys, tmp_path):
+    status, _, stderr = run_cli(capsys, "report", "--models", "alpha_published,flops,alpha_fitted",
+                                "--no-figures", "--out", tmp_path / "out")
+
+    assert status == 0, stderr
+    for line in stderr.splitlines():
+        if line.strip():
+            assert line.startswith("alphaflops report: ") or line.startswith("wrote "), line
+    assert "max_nfev" not in stderr
+    assert "Traceback" not in stderr

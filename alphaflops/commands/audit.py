@@ -3,7 +3,7 @@
 import json
 from pathlib import Path
 
-from alphaflops.commands.report import add_dataset_arguments, load_dataset_argument
+from alphaflops.commands.report import add_dataset_arguments, check_output_file, load_dataset_argument, write_error
 
 
 def configure(parser):
@@ -24,6 +24,8 @@ def configure(parser):
 def run(args):
     from alphaflops.audit import audit
 
+    if args.out is not None:
+        check_output_file(args.out, "--out", "audit.json")
     dataset, path = load_dataset_argument(args)
     result = audit(dataset, peak_flops=args.peak_flops, bandwidth=args.bandwidth)
 
@@ -40,7 +42,10 @@ def run(args):
               f"{row['bound_ms']:>9.4f} {row['ratio']:>6.2f}")
 
     if args.out is not None:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")
+        try:
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            args.out.write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")
+        except OSError as error:
+            raise write_error(error, args.out, "--out") from None
         print(f"wrote {args.out}")
     return 0

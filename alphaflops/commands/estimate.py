@@ -4,9 +4,8 @@ import json
 import sys
 from pathlib import Path
 
+from alphaflops.commands.report import PUBLISHED_MODEL_NAME, check_output_file, resolve_model_argument, write_error
 from alphaflops.layers import parse_json_integer
-
-PUBLISHED_MODEL_NAME = "published"
 
 
 def configure(parser):
@@ -28,17 +27,6 @@ def configure(parser):
     )
 
 
-def _load_model(name):
-    from alphaflops.models import load_model, published_model
-
-    path = Path(name)
-    if name == PUBLISHED_MODEL_NAME and not path.exists():
-        return published_model()
-    if not path.is_file():
-        raise FileNotFoundError(f"model file {name!r} not found")
-    return load_model(path)
-
-
 def _read_specs(path):
     if not path.is_file():
         raise FileNotFoundError(f"layers file {str(path)!r} not found")
@@ -51,7 +39,10 @@ def _read_specs(path):
 def run(args):
     from alphaflops.estimate import estimate_layers, layers_from_specs
 
-    model = _load_model(args.model)
+    for option, path, example in (("--csv", args.csv, "estimate.csv"), ("--json", args.json, "estimate.json")):
+        if path is not None:
+            check_output_file(path, option, example)
+    model = resolve_model_argument(args.model)
     try:
         layers = layers_from_specs(_read_specs(args.layers))
     except ValueError as error:
@@ -60,9 +51,15 @@ def run(args):
     result = estimate_layers(layers, model=model, power_watts=args.power_watts)
     print(result.format_table())
     if args.csv is not None:
-        result.to_csv(args.csv)
-        print(f"wrote {args.csv}", file=sys.stderr)
+        _write(result.to_csv, args.csv, "--csv")
     if args.json is not None:
-        result.to_json(args.json)
-        print(f"wrote {args.json}", file=sys.stderr)
+        _write(result.to_json, args.json, "--json")
     return 0
+
+
+def _write(writer, path, option):
+    try:
+        writer(path)
+    except OSError as error:
+        raise write_error(error, path, option) from None
+    print(f"wrote {path}", file=sys.stderr)

@@ -3,12 +3,20 @@
 import sys
 from pathlib import Path
 
-from alphaflops.commands.report import add_dataset_arguments, check_output_folder, load_dataset_argument
+from alphaflops.commands.report import (
+    PUBLISHED_MODEL_NAME,
+    add_dataset_arguments,
+    check_output_folder,
+    load_dataset_argument,
+    resolve_model_argument,
+    write_error,
+)
 
 
 def configure(parser):
-    parser.add_argument("--model", metavar="MODEL.json", type=Path, required=True,
-                        help="model file written by 'alphaflops fit' or model.save()")
+    parser.add_argument("--model", metavar="MODEL.json", required=True,
+                        help="model file written by 'alphaflops fit' or model.save(), or "
+                             f"'{PUBLISHED_MODEL_NAME}' for the published T2000 alpha-FLOPs model")
     add_dataset_arguments(parser)
     parser.add_argument(
         "--out", metavar="DIR", type=Path,
@@ -18,20 +26,20 @@ def configure(parser):
 
 def run(args):
     from alphaflops import report
-    from alphaflops.models import load_model
 
     if args.out is not None:
         check_output_folder(args.out)
-    if not args.model.is_file():
-        raise FileNotFoundError(f"model file {str(args.model)!r} not found")
-    model = load_model(args.model)
+    model = resolve_model_argument(args.model)
     dataset, path = load_dataset_argument(args)
 
     evaluation = report.evaluate_saved_model(model, dataset, model_path=args.model, dataset_path=path)
     print(report.format_table(evaluation.data))
     _note_other_hardware(model, dataset)
     if args.out is not None:
-        written = report.write_report(evaluation, args.out, basename="evaluation")
+        try:
+            written = report.write_report(evaluation, args.out, basename="evaluation")
+        except OSError as error:
+            raise write_error(error, args.out, "--out") from None
         print(f"\nwrote {len(written)} files to {args.out}", file=sys.stderr)
     return 0
 

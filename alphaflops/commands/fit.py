@@ -4,7 +4,7 @@ import sys
 import warnings
 from pathlib import Path
 
-from alphaflops.commands.report import add_dataset_arguments, load_dataset_argument
+from alphaflops.commands.report import add_dataset_arguments, check_output_file, load_dataset_argument, write_error
 
 
 def configure(parser):
@@ -33,6 +33,7 @@ def run(args):
     if kind not in kinds:
         raise ValueError(f"unknown model kind {args.model!r}: expected one of {', '.join(kinds)}")
 
+    check_output_file(args.out, "--out", "model.json")
     dataset, path = load_dataset_argument(args)
     model = kinds[kind]()
     print(f"alphaflops fit: fitting {kind} on {len(dataset)} rows", file=sys.stderr, flush=True)
@@ -50,8 +51,11 @@ def run(args):
         print(f"alphaflops fit: warning: {message}", file=sys.stderr)
     in_sample = report.compute_metrics(dataset.y, model.predict(dataset.X))
 
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    model.save(args.out)
+    try:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        model.save(args.out)
+    except OSError as error:
+        raise write_error(error, args.out, "--out") from None
 
     entry = {"params": model.params_, "standard_errors": getattr(model, "standard_errors_", {})}
     print(f"fitted {kind} on {dataset.name} ({len(dataset)} rows from {path})")

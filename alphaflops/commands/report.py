@@ -5,10 +5,15 @@ Commands that read a dataset call :func:`add_dataset_arguments` in their
 ``--dataset``, ``--format`` and ``--device`` mean the same everywhere.
 """
 
+import os
 import sys
 from pathlib import Path
 
+from alphaflops.errors import DatasetError
+
 DATASET_FORMATS = ("auto", "pickle", "json", "neusight", "csv")
+PUBLISHED_MODEL_NAME = "published"
+_SNIFF_BYTES = 4096
 
 
 def add_dataset_arguments(parser, required=False):
@@ -32,7 +37,7 @@ def add_dataset_arguments(parser, required=False):
              "(height, width, in_channels, out_channels, kernel_size, ...), kind, batch or time; "
              "FIELD1+FIELD2 feeds one column to two arguments, e.g. size=height+width",
     )
-    parser.add_argument("--time-unit", choices=("ms", "s", "us"), default="ms",
+    parser.add_argument("--time-unit", choices=("ms", "s", "us"),
                         help="for --format csv: unit of the time column (default: ms)")
 
 
@@ -58,14 +63,72 @@ def load_dataset_argument(args):
     name = args.dataset if args.dataset is not None else _default_dataset_name()
     if args.device is not None and not args.device.is_file():
         raise FileNotFoundError(f"device file {str(args.device)!r} not found")
+    _check_csv_options(args, name)
 
-    options = {"time_unit": args.time_unit}
+    options = {"time_unit": args.time_unit or "ms"}
     if args.columns is not None:
         options["columns"] = args.columns
     if getattr(args, "group_by", None) is not None and args.format in ("auto", "csv", "neusight"):
         options["group_column"] = args.group_by
-    dataset = load_dataset(name, format=args.format, device=args.device, **options)
+    try:
+        dataset = load_dataset(name, format=args.format, device=args.device, **options)
+    except DatasetError as error:
+        raise _with_cli_options(error) from None
     return dataset, str(name)
+
+
+def _check_csv_options(args, name):
+    """Reject --columns or --time-unit for a dataset that is not read as a generic CSV file."""
+    given = [option for option, value in (("--columns", args.columns), ("--time-unit", args.time_unit))
+             if value is not None]
+    if args.format == "csv" and args.columns is None:
+        raise ValueError("--format csv needs --columns, a mapping from file columns to layer arguments "
+                         "and the time, e.g. --columns H=height,W=width,Cin=in_channels,Cout=out_channels,"
+                         "K=kernel_size,ms=time")
+    if not given or args.format == "csv":
+        return
+
+    detected = args.format
+    if detected == "auto":
+        detected = _detected_format(name)
+    if detected != "csv":
+        options = " and ".join(given)
+        verb = "apply" if len(given) > 1 else "applies"
+        raise ValueError(f"{options} only {verb} to generic CSV files, but dataset {str(name)!r} "
+                         f"is read as format {detected!r}; leave {options} out")
+
+
+def _detected_format(name):
+    """Return the format that ``--format auto`` would pick for a dataset given with --columns."""
+    from alphaflops.datasets.loading import detect_format
+
+    path = Path(name)
+    if not path.is_file():
+        from alphaflops.datasets.bundled import resolve_bundled
+
+        bundled = resolve_bundled(str(name))
+        if bundled is None:
+            return "csv"  # load_dataset reports the missing file
+        path = Path(bundled)
+    with path.open("rb") as stream:
+        head = stream.read(_SNIFF_BYTES)
+    return detect_format(head, path, has_columns=True)
+
+
+# Phrases of library messages that name Python arguments, and the options of the command line.
+_API_PHRASES = (
+    ("pass format='csv' and a columns mapping", "pass --format csv and --columns FILE_COLUMN=FIELD,..."),
+)
+
+
+def _with_cli_options(error):
+    """Return ``error`` with its Python argument names replaced by the command-line options."""
+    message = str(error)
+    for api_phrase, cli_phrase in _API_PHRASES:
+        message = message.replace(api_phrase, cli_phrase)
+    if message == str(error):
+        return error
+    return type(error)(message)
 
 
 def _default_dataset_name():
@@ -147,7 +210,10 @@ def run(args):
 
     built = report.build_report(dataset, models, plan, dataset_path=path, run_audit=not args.no_audit,
                                 leave_out_flagged=args.leave_out_flagged, progress=_print_progress)
-    written = report.write_report(built, args.out, figures=not args.no_figures)
+    try:
+        written = report.write_report(built, args.out, figures=not args.no_figures)
+    except OSError as error:
+        raise write_error(error, args.out, "--out") from None
 
     print(report.format_table(built.data))
     if "audit" in built.data:
@@ -169,10 +235,95 @@ def _print_progress(message):
     print(f"alphaflops report: {message}", file=sys.stderr, flush=True)
 
 
-def check_output_folder(path):
-    """Raise NotADirectoryError if ``path`` exists and is not a folder, before any work is done."""
+def check_output_folder(path, option="--out"):
+    """Check that a folder can be created or written at ``path``, before any work is done.
+
+    Raises
+    ------
+    NotADirectoryError
+        If ``path`` or one of its parents exists as a file.
+    PermissionError
+        If the folder (or its nearest existing parent) is not writable.
+    """
     if path.exists() and not path.is_dir():
-        raise NotADirectoryError(f"output folder {str(path)!r} is an existing file; give a folder for --out")
+        raise NotADirectoryError(
+            f"output folder {str(path)!r} is an existing file; give a folder path for {option}")
+    _check_writable_parent(path, option, "folder")
+
+
+def check_output_file(path, option, example_name):
+    """Check that a file can be written at ``path``, before any work is done.
+
+    ``example_name`` is the file name that the message suggests when
+    ``path`` is a folder, e.g. ``"model.json"``.
+
+    Raises
+    ------
+    IsADirectoryError
+        If ``path`` is an existing folder.
+    NotADirectoryError
+        If one of its parents exists as a file.
+    PermissionError
+        If the file or its nearest existing parent folder is not writable.
+    """
+    if path.is_dir():
+        raise IsADirectoryError(
+            f"{option} {str(path)!r} is a folder; give a file path, e.g. {str(path / example_name)!r}")
+    if path.exists() and not os.access(path, os.W_OK):
+        raise PermissionError(f"cannot write {option} {str(path)!r}: permission denied; give a writable path")
+    _check_writable_parent(path.parent, option, "file")
+
+
+def _check_writable_parent(path, option, what):
+    """Raise if the nearest existing ancestor of ``path`` (or ``path`` itself) is a file or read-only."""
+    existing = path.absolute()
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise NotADirectoryError(
+            f"cannot create the output {what} for {option} {str(path)!r}: {str(existing)!r} is a file, "
+            f"not a folder; give another path for {option}")
+    if not os.access(existing, os.W_OK):
+        raise PermissionError(
+            f"cannot write the output {what} for {option} {str(path)!r}: folder {str(existing)!r} is not "
+            f"writable; give another path for {option}")
+
+
+def write_error(error, path, option):
+    """Return an OSError that names the option and path that could not be written, without an errno prefix."""
+    reason = error.strerror or str(error)
+    return type(error)(f"could not write {option} {str(path)!r}: {reason}; give another path for {option}")
+
+
+def resolve_model_argument(name, option="--model"):
+    """Load the model that a ``--model`` argument names: a model file, or ``published``.
+
+    A file named ``published`` in the working folder takes precedence over
+    the published T2000 model.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``name`` is neither ``published`` nor an existing path.
+    IsADirectoryError
+        If ``name`` is a folder.
+    alphaflops.errors.ModelFileError
+        If the file is not a valid model file.
+    """
+    from alphaflops.models import load_model, published_model
+
+    path = Path(name)
+    if str(name) == PUBLISHED_MODEL_NAME and not path.exists():
+        return published_model()
+    if path.is_dir():
+        raise IsADirectoryError(
+            f"{option} {str(name)!r} is a folder, not a model file; give a file written by "
+            f"'alphaflops fit', or '{PUBLISHED_MODEL_NAME}' for the published T2000 model")
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"model file {str(name)!r} not found; give a file written by 'alphaflops fit', "
+            f"or '{PUBLISHED_MODEL_NAME}' for the published T2000 model")
+    return load_model(path)
 
 
 def _split_names(text):
