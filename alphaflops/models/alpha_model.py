@@ -245,6 +245,9 @@ class AlphaFlopsRegressor(LeastSquaresCostModel):
     def _bounds(self):
         # Bounds on theta / scales. beta is in [0, 1] in original units, so
         # its upper bound is 1 / scale.
+        # NOTE: gamma has no upper bound. With overhead=False on data that has
+        # a per-call overhead, the fit can drift to large gamma and scale and
+        # stop at max_nfev with a ConvergenceWarning.
         lower = [1e-12]
         upper = [np.inf]
         if self.overhead:
