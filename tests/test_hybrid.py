@@ -14,7 +14,14 @@ from test_estimator_checks import CHECKS_WITHOUT_LAYER_COLUMNS, REASON
 from alphaflops.datasets import load_dataset
 from alphaflops.errors import ModelFileError
 from alphaflops.evaluation import cross_validate
-from alphaflops.models import MODEL_KINDS, FlopsRegressor, HybridRegressor, RecommendedRegressor, load_model
+from alphaflops.models import (
+    MODEL_KINDS,
+    AlphaFlopsRegressor,
+    FlopsRegressor,
+    HybridRegressor,
+    RecommendedRegressor,
+    load_model,
+)
 from alphaflops.models.hybrid import FEATURE_NAMES, correction_features
 
 # Small boosting settings keep the unit tests fast; the target tests use the defaults.
@@ -375,5 +382,9 @@ def test_table_hybrid_beats_recommended_and_flops(tables, name):
     hybrid = cross_validate(HybridRegressor(), dataset, by="kfold").metrics["mape"]
     recommended = cross_validate(RecommendedRegressor(), dataset, by="kfold").metrics["mape"]
     flops = cross_validate(FlopsRegressor(), dataset, by="kfold").metrics["mape"]
+    # Every row is 3x3, so the alpha model gets a single kernel class.
+    alpha = cross_validate(AlphaFlopsRegressor(kernel_classes=()), dataset, by="kfold").metrics["mape"]
 
-    assert hybrid < recommended < flops
+    assert hybrid < recommended
+    assert recommended < flops
+    assert recommended < alpha
