@@ -40,7 +40,10 @@ never as a pickle.
 NOTE: the trees are piecewise constant in the layer sizes, so
 :meth:`~HybridRegressor.predict_jax` differentiates only the physical part,
 scaled by the correction of the cell the row falls in. Its gradient is the
-gradient of a function that jumps at the split thresholds.
+gradient of a function that jumps at the split thresholds. Under JAX's
+default float32 the features are rounded, so a row within rounding distance
+of a threshold may fall in the neighbouring cell. With 64-bit mode enabled,
+``predict_jax`` agrees with ``predict`` to rounding.
 """
 
 import warnings
