@@ -28,8 +28,9 @@ error of the best grid value's (the one-standard-error rule). On rows in
 random order (the NeuSight tables) the blocks are ordinary K-fold splits and
 the weight comes out near 1. On rows ordered by plot (the published T2000
 set) the blocks hold out large parts of sweeps. There a correction that
-does not carry over to unseen sweeps gets a smaller weight (0.1 to 0.35 in
-the leave-one-plot-out folds of that set).
+does not carry over to unseen sweeps gets a smaller weight. It is not
+forced to 0, so on unseen sweeps the hybrid can still be less accurate than
+the physical model alone.
 
 The same held-out log errors give :meth:`HybridRegressor.predict_interval`.
 
