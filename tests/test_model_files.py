@@ -2,6 +2,7 @@
 
 import json
 import math
+import re
 
 import numpy as np
 import pytest
@@ -369,3 +370,43 @@ def test_published_kind_loads_as_published_model(saved_models, tmp_path):
     saved_models["published"].save(tmp_path / "model.json")
 
     assert isinstance(load_model(tmp_path / "model.json"), PublishedAlphaModel)
+
+
+# Parameter ranges -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("model_name", "parameter", "value", "allowed"),
+    [
+        ("alpha", "time_per_mmac", -1.0, r"\(0, inf\)"),
+        ("alpha", "time_per_mmac", 0.0, r"\(0, inf\)"),
+        ("alpha", "overhead", -5, r"\[0, inf\)"),
+        ("alpha", "beta[K<=1]", 1.5, r"\[0, 1\]"),
+        ("alpha", "gamma[K>1]", 11.0, r"\[0, 10\]"),
+        ("flops", "time_per_gflop", -0.5, r"\(0, inf\)"),
+        ("flops", "overhead", -0.1, r"\[0, inf\)"),
+    ],
+)
+def test_parameter_out_of_range_raises(saved_models, tmp_path, model_name, parameter, value, allowed):
+    contents = _saved_contents(saved_models[model_name], tmp_path)
+    contents["parameters"][parameter]["value"] = value
+    path = _write(tmp_path, contents)
+
+    with pytest.raises(ModelFileError) as raised:
+        load_model(path)
+
+    message = str(raised.value)
+    assert message.startswith(f"{path}: ")
+    assert f"parameter {parameter!r} is {float(value)!r}" in message
+    assert re.search(f"allowed range {allowed}", message)
+    assert "np.float64" not in message
+
+
+def test_fitted_parameters_lie_in_ranges(saved_models):
+    for name in MODEL_NAMES:
+        model = saved_models[name]
+        ranges = model._parameter_ranges()
+
+        assert set(ranges) == set(model.params_)
+        for parameter, value in model.params_.items():
+            assert ranges[parameter].contains(value), (name, parameter, value)

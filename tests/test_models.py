@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
+from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 
 from alphaflops import load_dataset
@@ -19,12 +20,23 @@ from alphaflops.models import (
     benchmark_models,
     published_model,
 )
-from alphaflops.models.alpha_model import alpha_time, kernel_class_index, kernel_class_names
+from alphaflops.models.alpha_model import GAMMA_MAX, alpha_time, kernel_class_index, kernel_class_names
 
 
 @pytest.fixture(scope="module")
 def t2000(t2000_path):
     return load_dataset(t2000_path)
+
+
+@pytest.fixture(scope="module")
+def cpu_set():
+    return load_dataset("cpu-amd-epyc")
+
+
+@pytest.fixture(scope="module", params=["Tesla_T4", "Tesla_V100-PCIE-32GB"])
+def neusight_table(request, neusight_dir):
+    table = request.param
+    return load_dataset(neusight_dir / f"conv-{table}.csv", device=neusight_dir / f"device-{table}.json")
 
 
 @pytest.fixture(scope="module")
@@ -302,7 +314,7 @@ def test_alpha_bounds_hold(t2000, fitted_alpha):
     assert params["overhead"] >= 0
     for name in fitted_alpha.kernel_class_names_:
         assert 0 <= params[f"beta[{name}]"] <= 1
-        assert params[f"gamma[{name}]"] >= 0
+        assert 0 <= params[f"gamma[{name}]"] <= GAMMA_MAX
 
 
 def test_kernel_class_names():
@@ -331,6 +343,42 @@ def test_converged_fit_does_not_warn(t2000):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         AlphaFlopsRegressor().fit(t2000.X, t2000.y)
+
+
+def test_alpha_default_converges_on_cpu_set(cpu_set):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        AlphaFlopsRegressor().fit(cpu_set.X, cpu_set.y)
+
+    assert [str(warning.message) for warning in caught if warning.category is ConvergenceWarning] == []
+
+
+@pytest.mark.parametrize("settings", [{}, {"kernel_classes": ()}, {"overhead": False}])
+def test_alpha_converges_on_cpu_ridge(cpu_set, settings):
+    # Without the plot conv_K_vs_C, the least-squares cost of the CPU set
+    # keeps falling as gamma grows with beta -> 1, so only the bound on gamma
+    # gives the fit an optimum to converge to.
+    rows = np.asarray(cpu_set.plot_names)[cpu_set.groups] != "conv_K_vs_C"
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = AlphaFlopsRegressor(**settings).fit(cpu_set.X[rows], cpu_set.y[rows])
+
+    assert [str(warning.message) for warning in caught if warning.category is ConvergenceWarning] == []
+    assert all(value <= GAMMA_MAX for name, value in model.params_.items() if name.startswith("gamma"))
+
+
+def test_alpha_single_class_converges_on_neusight(neusight_table):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        AlphaFlopsRegressor(kernel_classes=()).fit(neusight_table.X, neusight_table.y)
+
+    assert [str(warning.message) for warning in caught if warning.category is ConvergenceWarning] == []
+
+
+def test_stopped_fit_warns_on_cpu_set(cpu_set):
+    with pytest.warns(ConvergenceWarning, match=r"did not converge \(status 0: .*\) after 2 function evaluations"):
+        AlphaFlopsRegressor(max_nfev=2).fit(cpu_set.X, cpu_set.y)
 
 
 @pytest.mark.parametrize(
@@ -415,6 +463,22 @@ def test_formula_outside_valid_range_raises(fitted_alpha):
     # negative and the power is NaN; predict must raise instead of returning it.
     with pytest.raises(ValueError, match="non-positive or non-finite time for 1 row"):
         fitted_alpha.predict([[1, 1, 1, 1, 0.1, 0.1]])
+
+
+def test_nonpositive_prediction_message_has_plain_floats(t2000, fitted_alpha):
+    model = clone(fitted_alpha)
+    model.__dict__.update(fitted_alpha.__dict__)
+    model.params_ = dict(fitted_alpha.params_, time_per_mmac=np.float64(-1.0))
+
+    with pytest.raises(ValueError, match="non-positive") as raised:
+        model.predict(t2000.X[:3])
+
+    assert "np.float64" not in str(raised.value)
+
+
+def test_setting_message_has_plain_floats(t2000):
+    with pytest.raises(ValueError, match=r"f_scale must be a positive number .*; got -1.0$"):
+        AlphaFlopsRegressor(f_scale=np.float64(-1.0)).fit(t2000.X, t2000.y)
 
 
 layer_rows = arrays(

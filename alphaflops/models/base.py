@@ -17,7 +17,9 @@ data-derived magnitudes before the solver sees them, so fitting the same
 data in seconds instead of milliseconds gives the same relative predictions.
 """
 
+import math
 import warnings
+from typing import NamedTuple
 
 import numpy as np
 from scipy.optimize import least_squares
@@ -32,6 +34,50 @@ FEATURE_NAMES = ("H", "W", "Cin", "Cout", "K1", "K2")
 LOSSES = ("linear", "soft_l1", "huber", "cauchy", "arctan")
 
 _MAX_ROWS_SHOWN = 10
+
+# The solver's lower bound for a parameter that must stay above ``low``:
+# this fraction of the parameter's typical size above it, so that the
+# solver never reaches the excluded value itself.
+_EXCLUSIVE_MARGIN = 1e-12
+
+
+class ParameterRange(NamedTuple):
+    """Allowed values of one model parameter, in the parameter's own unit.
+
+    ``low <= value <= high``, or ``low < value`` when ``low_exclusive``.
+    Fitting keeps every parameter inside its range and ``load_model``
+    rejects files with a value outside it.
+    """
+
+    low: float = -math.inf
+    high: float = math.inf
+    low_exclusive: bool = False
+
+    def contains(self, value):
+        """Return True if ``value`` (a float) is an allowed value."""
+        above = value > self.low if self.low_exclusive else value >= self.low
+        return bool(above and value <= self.high)
+
+    def __str__(self):
+        opening = "(" if self.low_exclusive or math.isinf(self.low) else "["
+        closing = ")" if math.isinf(self.high) else "]"
+        return f"{opening}{self.low:g}, {self.high:g}{closing}"
+
+
+def plain_repr(value):
+    """Return ``repr(value)`` with numpy scalars shown as Python numbers, for messages.
+
+    ``np.float64(2.5)`` becomes ``2.5``; tuples and lists are converted item
+    by item.
+    """
+    if isinstance(value, np.generic):
+        return repr(value.item())
+    if isinstance(value, tuple):
+        items = [plain_repr(item) for item in value]
+        return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
+    if isinstance(value, list):
+        return f"[{', '.join(plain_repr(item) for item in value)}]"
+    return repr(value)
 
 
 class CostModel(RegressorMixin, BaseEstimator):
@@ -195,6 +241,26 @@ class CostModel(RegressorMixin, BaseEstimator):
         """Return the parameter names for the current settings, in a fixed order."""
         raise NotImplementedError
 
+    def _parameter_ranges(self):
+        """Return {name: ParameterRange}, the allowed values of each parameter.
+
+        The default allows any finite value. A kind whose formula needs
+        narrower ranges (a positive scale, a weight in [0, 1]) overrides
+        this, and :meth:`LeastSquaresCostModel` fits inside these ranges.
+        """
+        return {name: ParameterRange() for name in self._parameter_names()}
+
+    def _check_parameter_ranges(self, params):
+        """Raise ValueError naming the first parameter in ``params`` outside its allowed range."""
+        ranges = self._parameter_ranges()
+        for name, value in params.items():
+            allowed = ranges.get(name, ParameterRange())
+            if not allowed.contains(value):
+                raise ValueError(
+                    f"parameter {name!r} is {plain_repr(value)}, outside its allowed range {allowed} "
+                    f"for {type(self).__name__}"
+                )
+
     def _check_settings(self):
         """Raise ValueError for an invalid setting; called at the start of fit."""
 
@@ -273,8 +339,13 @@ class LeastSquaresCostModel(CostModel):
     - ``_parameter_scales(X, y)``: positive typical magnitude of each parameter.
       Time-valued parameters must scale with ``y`` so that the fit is
       independent of the time unit;
-    - ``_bounds()``: (lower, upper) bounds on ``theta / scales``. They must
-      keep every prediction positive for positive rows;
+    - ``_parameter_ranges()``: the allowed range of each parameter in
+      original units (see :class:`ParameterRange`). The fit stays inside
+      these ranges and ``load_model`` checks them, so they must keep every
+      prediction positive for positive rows;
+    - optionally ``_bounds()``: (lower, upper) bounds on ``theta / scales``
+      that replace the ones derived from ``_parameter_ranges()`` in the
+      solver. Model files are then checked only against the ranges;
     - optionally ``_jacobian(theta, X)``: d(prediction)/d(theta), shape (n, p).
       Without it the Jacobian is taken by central differences.
     """
@@ -282,7 +353,7 @@ class LeastSquaresCostModel(CostModel):
     def _fit_rows(self, X, y):
         names = self._parameter_names()
         scales = np.asarray(self._parameter_scales(X, y), dtype=np.float64)
-        lower, upper = (np.asarray(bound, dtype=np.float64) for bound in self._bounds())
+        lower, upper = (np.asarray(bound, dtype=np.float64) for bound in self._solver_bounds(scales))
         start = np.clip(np.asarray(self._initial_params(X, y), dtype=np.float64) / scales, lower, upper)
 
         def residuals(scaled):
@@ -321,6 +392,28 @@ class LeastSquaresCostModel(CostModel):
         theta = [self.params_[name] for name in self._parameter_names()]
         return self._formula(theta, X, xp)
 
+    def _solver_bounds(self, scales):
+        """Return (lower, upper) bounds on ``theta / scales``, from ``_bounds()`` or the ranges."""
+        bounds = self._bounds()
+        if bounds is not None:
+            return bounds
+
+        ranges = self._parameter_ranges()
+        lower = []
+        upper = []
+        for name, scale in zip(self._parameter_names(), scales):
+            allowed = ranges[name]
+            low = allowed.low / scale
+            if allowed.low_exclusive:
+                low += _EXCLUSIVE_MARGIN
+            lower.append(low)
+            upper.append(allowed.high / scale)
+        return lower, upper
+
+    def _bounds(self):
+        """Return solver bounds on ``theta / scales``, or None to derive them from the ranges."""
+        return None
+
     def _prediction_jacobian(self, theta, X):
         jacobian = self._jacobian(theta, X)
         if jacobian is not None:
@@ -332,11 +425,13 @@ class LeastSquaresCostModel(CostModel):
 
     def _check_settings(self):
         if self.loss not in LOSSES:
-            raise ValueError(f"loss must be one of {', '.join(LOSSES)}; got {self.loss!r}")
+            raise ValueError(f"loss must be one of {', '.join(LOSSES)}; got {plain_repr(self.loss)}")
         if not (isinstance(self.f_scale, (int, float)) and np.isfinite(self.f_scale) and self.f_scale > 0):
-            raise ValueError(f"f_scale must be a positive number (a relative error, e.g. 0.1); got {self.f_scale!r}")
+            raise ValueError(
+                f"f_scale must be a positive number (a relative error, e.g. 0.1); got {plain_repr(self.f_scale)}"
+            )
         if self.max_nfev is not None and not (isinstance(self.max_nfev, (int, np.integer)) and self.max_nfev > 0):
-            raise ValueError(f"max_nfev must be None or a positive integer; got {self.max_nfev!r}")
+            raise ValueError(f"max_nfev must be None or a positive integer; got {plain_repr(self.max_nfev)}")
 
 
 def _standard_errors(jacobian, residuals):
@@ -378,10 +473,11 @@ def _check_predictions(predictions, X):
     if np.all(ok):
         return
     bad = np.flatnonzero(~ok)
-    shown = ", ".join(f"{row} {X[row].tolist()} -> {predictions[row]!r}" for row in bad[:_MAX_ROWS_SHOWN])
+    shown = ", ".join(f"{row} {X[row].tolist()} -> {float(predictions[row])!r}" for row in bad[:_MAX_ROWS_SHOWN])
     raise ValueError(
         f"the model predicts a non-positive or non-finite time for {bad.size} row(s): {shown}; "
-        "these rows lie outside the range where its formula is valid"
+        "either these rows lie outside the range where its formula is valid or its parameters "
+        "(params_) were set outside their allowed ranges"
     )
 
 

@@ -143,7 +143,9 @@ def save_model(model, path):
     contents = model_to_dict(model)
     for name, entry in contents["parameters"].items():
         if not math.isfinite(entry["value"]):
-            raise ValueError(f"parameter {name!r} is {entry['value']!r}; a model with non-finite parameters cannot be saved")
+            raise ValueError(
+                f"parameter {name!r} is {entry['value']!r}; a model with non-finite parameters cannot be saved"
+            )
     text = json.dumps(contents, indent=2, allow_nan=False)
     Path(path).write_text(text + "\n", encoding="utf-8")
 
@@ -197,7 +199,8 @@ def load_model(path):
     ModelFileError
         If the file is not valid JSON or not a model file, comes from a newer
         format version, names an unknown kind, lacks a field, or contains a
-        setting, parameter or range that is invalid or not finite. The
+        setting, parameter or range that is invalid or not finite, or a
+        parameter outside the range that fitting allows for its kind. The
         message names the file and the field.
     OSError
         If the file cannot be read.
@@ -236,6 +239,10 @@ def model_from_dict(contents):
     except ValueError as error:
         raise ModelFileError(f"invalid settings: {error}") from None
     params, standard_errors = _parameters(contents["parameters"], model._parameter_names())
+    try:
+        model._check_parameter_ranges(params)
+    except ValueError as error:
+        raise ModelFileError(f"{error}; the file was edited or is corrupt, fit and save the model again") from None
 
     model.params_ = params
     model.standard_errors_ = standard_errors

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from alphaflops.models.base import LeastSquaresCostModel
+from alphaflops.models.base import LeastSquaresCostModel, ParameterRange, plain_repr
 
 # 1e9 FLOPs per GFLOP: the slope is reported per GFLOP so that it reads as a
 # number near 1 for milliseconds on a current GPU instead of near 1e-9.
@@ -65,7 +65,7 @@ class FlopsRegressor(LeastSquaresCostModel):
     def _check_settings(self):
         super()._check_settings()
         if not isinstance(self.overhead, (bool, np.bool_)):
-            raise ValueError(f"overhead must be True or False; got {self.overhead!r}")
+            raise ValueError(f"overhead must be True or False; got {plain_repr(self.overhead)}")
 
     def _formula(self, theta, X, xp):
         time = theta[0] * (_row_flops(X) / _FLOPS_PER_GFLOP)
@@ -87,8 +87,9 @@ class FlopsRegressor(LeastSquaresCostModel):
         slope = np.median(y / (_row_flops(X) / _FLOPS_PER_GFLOP))
         return [slope, np.median(y)] if self.overhead else [slope]
 
-    def _bounds(self):
-        # The slope stays above 1e-12 of its typical size, so a * FLOPs > 0.
+    def _parameter_ranges(self):
+        # A positive slope and a non-negative overhead keep a * FLOPs + b > 0.
+        ranges = {"time_per_gflop": ParameterRange(0.0, low_exclusive=True)}
         if self.overhead:
-            return [1e-12, 0.0], [np.inf, np.inf]
-        return [1e-12], [np.inf]
+            ranges["overhead"] = ParameterRange(0.0)
+        return ranges

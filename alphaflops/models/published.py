@@ -4,7 +4,7 @@ import numpy as np
 
 from alphaflops.alpha import PUBLISHED_CONSTANTS
 from alphaflops.errors import ModelFileError
-from alphaflops.models.alpha_model import alpha_time, kernel_class_names
+from alphaflops.models.alpha_model import AlphaFlopsRegressor, alpha_time, kernel_class_names
 from alphaflops.models.base import CostModel
 
 # The constants live in alphaflops.alpha (PUBLISHED_CONSTANTS), which gives
@@ -82,6 +82,9 @@ class PublishedAlphaModel(CostModel):
 
     def _parameter_names(self):
         return list(published_params())
+
+    def _parameter_ranges(self):
+        return AlphaFlopsRegressor(kernel_classes=PUBLISHED_KERNEL_CLASSES, overhead=False)._parameter_ranges()
 
     def _check_training_rows(self, X, y):
         pass
