@@ -200,7 +200,7 @@ def cross_validate(estimator, dataset, by="plot", n_splits=5, seed=0, groups=Non
         folds = KFold(n_splits=n_splits, shuffle=True, random_state=seed)
         splits = [test for _, test in folds.split(X, y)]
     else:
-        raise ValueError(f"by must be 'plot' or 'kfold', got {by!r}")
+        raise ValueError(f"by must be 'plot' or 'kfold', got {str(by)!r}")
 
     predictions = np.empty_like(y)
     for test in splits:

@@ -20,7 +20,13 @@ from alphaflops.models import (
     benchmark_models,
     published_model,
 )
-from alphaflops.models.alpha_model import GAMMA_MAX, alpha_time, kernel_class_index, kernel_class_names
+from alphaflops.models.alpha_model import (
+    GAMMA_MAX,
+    alpha_time,
+    kernel_class_index,
+    kernel_class_names,
+    kernel_classes_for,
+)
 
 
 @pytest.fixture(scope="module")
@@ -540,3 +546,29 @@ def test_benchmark_models_names_and_states():
     assert not hasattr(models["flops"], "params_")
     assert hasattr(models["alpha_published"], "params_")
     assert isinstance(models["alpha_fitted"], AlphaFlopsRegressor)
+
+
+def test_kernel_classes_for_drops_empty_classes():
+    X = np.ones((2, 6))
+    X[:, 4:] = [[1, 1], [5, 5]]
+
+    assert kernel_classes_for(X) == (1,)
+    assert kernel_classes_for(X, (1, 9)) == (1,)
+    assert kernel_classes_for(X, (1, 9, 100)) == (1,)
+    assert kernel_classes_for(X[1:]) == ()
+    assert kernel_classes_for(X[:1]) == ()
+
+
+def test_benchmark_models_for_single_kernel_table(neusight_table):
+    models = benchmark_models(neusight_table.X)
+
+    assert models["alpha_fitted"].kernel_classes == ()
+    models["alpha_fitted"].fit(neusight_table.X, neusight_table.y)
+    assert hasattr(models["alpha_published"], "params_")
+
+
+def test_benchmark_models_keep_published_split(t2000):
+    models = benchmark_models(t2000.X)
+
+    assert models["alpha_fitted"].kernel_classes == (1,)
+    assert list(models)[:3] == ["flops", "alpha_published", "alpha_fitted"]

@@ -47,6 +47,37 @@ def kernel_class_names(kernel_classes):
     return names
 
 
+def kernel_classes_for(X, kernel_classes=(1,)):
+    """Drop the kernel-class bounds that would leave a class without rows of ``X``.
+
+    Parameters
+    ----------
+    X : array-like of shape (n, 6)
+        Rows H, W, Cin, Cout, K1, K2.
+    kernel_classes : tuple of float, default=(1,)
+        Increasing upper bounds of the kernel area K1 * K2 (see
+        :class:`AlphaFlopsRegressor`); the default is the published split.
+
+    Returns
+    -------
+    tuple of float
+        The bounds of ``kernel_classes`` under which every class has at
+        least one row: ``(1,)`` for rows with both 1x1 and larger kernels,
+        ``()`` for rows with a single kernel size.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    kernel_area = X[:, 4] * X[:, 5]
+    kept = []
+    low = -np.inf
+    for bound in kernel_classes:
+        has_rows_below = np.any((kernel_area > low) & (kernel_area <= bound))
+        has_rows_above = np.any(kernel_area > bound)
+        if has_rows_below and has_rows_above:
+            kept.append(bound)
+            low = bound
+    return tuple(kept)
+
+
 def kernel_class_index(kernel_area, kernel_classes, xp=np):
     """Return the kernel class (0-based) of each kernel area K1 * K2.
 
@@ -161,6 +192,14 @@ class AlphaFlopsRegressor(LeastSquaresCostModel):
 
     def _restore_model_file_extras(self, extras):
         self.kernel_class_names_ = kernel_class_names(self.kernel_classes)
+
+    @classmethod
+    def _benchmark_instance(cls, X=None):
+        # The default kernel classes, less those without rows in X, so that
+        # benchmarks fit this model on tables of a single kernel size too.
+        if X is None:
+            return cls()
+        return cls(kernel_classes=kernel_classes_for(X))
 
     # Parameters -------------------------------------------------------------
 

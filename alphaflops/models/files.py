@@ -65,17 +65,27 @@ def register_model_kind(cls):
     return cls
 
 
-def benchmark_models():
+def benchmark_models(X=None):
     """Return the models that benchmarks and reports compare, by report name.
+
+    Parameters
+    ----------
+    X : array-like of shape (n, 6), optional
+        Rows (H, W, Cin, Cout, K1, K2) the models will be fitted on. When
+        given, a kind may adapt its default settings to them. The alpha
+        model keeps the published kernel split (1x1 versus larger) when
+        both classes have rows. Otherwise it uses one class for all
+        kernels, so it also fits tables of a single kernel size, such as
+        the NeuSight tables of 3x3 convolutions.
 
     Returns
     -------
     dict
-        ``benchmark_name`` -> an unfitted estimator with default settings, or
-        the fitted published model for ``"alpha_published"``; one entry for
-        every registered kind that sets ``benchmark_name``, in registration
-        order (``"flops"``, ``"alpha_published"``, ``"alpha_fitted"``, then
-        later kinds).
+        ``benchmark_name`` -> an unfitted estimator with default settings
+        (adapted to ``X`` where given), or the fitted published model for
+        ``"alpha_published"``. One entry for every registered kind that sets
+        ``benchmark_name``, in registration order (``"flops"``,
+        ``"alpha_published"``, ``"alpha_fitted"``, then later kinds).
     """
     import alphaflops.models  # noqa: F401  (registers every built-in kind)
 
@@ -84,7 +94,7 @@ def benchmark_models():
     models = {}
     for cls in classes:
         factory = getattr(cls, "_benchmark_instance", None)
-        models[cls.benchmark_name] = factory() if factory is not None else cls()
+        models[cls.benchmark_name] = factory(X) if factory is not None else cls()
     return models
 
 
