@@ -134,7 +134,7 @@ def model_kinds():
     return {kind: MODEL_KINDS[kind] for kind in known + later}
 
 
-def default_models(names=None):
+def default_models(names=None, X=None):
     """Create the models a report evaluates, keyed by report name.
 
     Parameters
@@ -144,6 +144,10 @@ def default_models(names=None):
         to keep, in this order. Default: every model of
         :func:`alphaflops.models.benchmark_models`, the known kinds first in
         the order published, flops, alpha, recommended, hybrid.
+    X : array-like of shape (n, 6), optional
+        Rows the models will be fitted on, passed to ``benchmark_models``
+        so that a kind can adapt its settings (the alpha model drops a
+        kernel class without rows).
 
     Returns
     -------
@@ -158,7 +162,7 @@ def default_models(names=None):
     """
     from alphaflops.models import benchmark_models
 
-    available = benchmark_models()
+    available = benchmark_models(X)
     preferred = [report_name(kind) for kind in model_kinds()]
     order = [name for name in preferred if name in available]
     order += [name for name in available if name not in order]
@@ -255,8 +259,9 @@ def build_report(dataset, models=None, plan=None, dataset_path=None, run_audit=T
     ----------
     dataset : alphaflops.Dataset
     models : dict of str to estimator, optional
-        Models by report name. Default: :func:`default_models`. Unfitted
-        estimators are fitted on the whole dataset. Fitted ones (the
+        Models by report name. Default: :func:`default_models` for the
+        dataset's rows. Unfitted estimators are fitted on the whole
+        dataset. Fitted ones (the
         published model) are evaluated as they are and get no
         cross-validation. A model whose fit raises ValueError gets an
         entry ``{"kind", "error"}`` and the report goes on. Warnings
@@ -289,7 +294,7 @@ def build_report(dataset, models=None, plan=None, dataset_path=None, run_audit=T
         are fractions: mape, median_ape, max_ape, rmse_ms, spearman,
         within_10pct.
     """
-    models = default_models() if models is None else dict(models)
+    models = default_models(X=dataset.X) if models is None else dict(models)
     plan = default_plan(dataset) if plan is None else plan
     summary = dataset_summary(dataset, dataset_path)
     audit = run_plausibility_audit(dataset) if run_audit or leave_out_flagged else None

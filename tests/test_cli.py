@@ -409,17 +409,17 @@ def test_group_by_single_value(capsys, neusight_dir, tmp_path):
     assert not (tmp_path / "out" / "report.json").exists()
 
 
-def test_report_empty_kernel_class(capsys, neusight_dir, tmp_path):
+def test_report_single_kernel_table(capsys, neusight_dir, tmp_path):
     status, _, stderr = run_cli(capsys, "report", "--dataset", neusight_dir / "conv-Tesla_T4.csv",
                                 "--models", "alpha_fitted", "--no-figures", "--no-audit",
                                 "--out", tmp_path / "out")
-    report_md = (tmp_path / "out" / "report.md").read_text()
+    entry = json.loads((tmp_path / "out" / "report.json").read_text())["models"]["alpha_fitted"]
 
     assert status == 0, stderr
-    assert "model alpha_fitted not evaluated" in stderr
+    assert "not evaluated" not in stderr
     assert "kernel_classes=" not in stderr
-    assert "kernel_classes=" not in report_md
-    assert "no option to change the kernel classes" in report_md
+    assert "error" not in entry
+    assert "mape" in entry["in_sample"]
 
 
 def test_report_bundled_stderr_is_clean(capsys, tmp_path):

@@ -205,7 +205,7 @@ def run(args):
     check_output_folder(args.out)
     dataset, path = load_dataset_argument(args)
     names = None if args.models is None else _split_names(args.models)
-    models = report.default_models(names)
+    models = report.default_models(names, X=dataset.X)
     plan = report.default_plan(dataset, args.cv, args.folds, args.seed, args.group_by)
 
     built = report.build_report(dataset, models, plan, dataset_path=path, run_audit=not args.no_audit,
