@@ -354,6 +354,18 @@ def test_fit_out_is_folder_before_fitting(capsys, t2000_path, tmp_path):
     assert_no_os_error_text(stderr)
 
 
+def test_fit_out_below_a_file(capsys, t2000_path, tmp_path):
+    blocker = tmp_path / "afile"
+    blocker.write_text("")
+    status, _, stderr = run_cli(capsys, "fit", "--dataset", t2000_path, "--model", "flops",
+                                "--out", blocker / "model.json")
+
+    assert_one_line_error(status, stderr, "fit", f"--out '{blocker / 'model.json'}'")
+    assert f"'{blocker}' is a file, not a folder" in stderr
+    assert "fitting" not in stderr
+    assert_no_os_error_text(stderr)
+
+
 def test_audit_out_is_folder(capsys, t2000_path, tmp_path):
     status, _, stderr = run_cli(capsys, "audit", "--dataset", t2000_path, "--out", tmp_path)
 

@@ -271,12 +271,12 @@ def check_output_file(path, option, example_name):
             f"{option} {str(path)!r} is a folder; give a file path, e.g. {str(path / example_name)!r}")
     if path.exists() and not os.access(path, os.W_OK):
         raise PermissionError(f"cannot write {option} {str(path)!r}: permission denied; give a writable path")
-    _check_writable_parent(path.parent, option, "file")
+    _check_writable_parent(path, option, "file", start=path.parent)
 
 
-def _check_writable_parent(path, option, what):
-    """Raise if the nearest existing ancestor of ``path`` (or ``path`` itself) is a file or read-only."""
-    existing = path.absolute()
+def _check_writable_parent(path, option, what, start=None):
+    """Raise if the nearest existing folder at or above ``start`` (default ``path``) is a file or read-only."""
+    existing = (path if start is None else start).absolute()
     while not existing.exists() and existing != existing.parent:
         existing = existing.parent
     if not existing.is_dir():
