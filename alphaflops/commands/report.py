@@ -79,21 +79,21 @@ def load_dataset_argument(args):
 
 def _check_csv_options(args, name):
     """Reject --columns or --time-unit for a dataset that is not read as a generic CSV file."""
-    given = [option for option, value in (("--columns", args.columns), ("--time-unit", args.time_unit))
+    csv_options = [option for option, value in (("--columns", args.columns), ("--time-unit", args.time_unit))
              if value is not None]
     if args.format == "csv" and args.columns is None:
         raise ValueError("--format csv needs --columns, a mapping from file columns to layer arguments "
                          "and the time, e.g. --columns H=height,W=width,Cin=in_channels,Cout=out_channels,"
                          "K=kernel_size,ms=time")
-    if not given or args.format == "csv":
+    if not csv_options or args.format == "csv":
         return
 
     detected = args.format
     if detected == "auto":
         detected = _detected_format(name)
     if detected != "csv":
-        options = " and ".join(given)
-        verb = "apply" if len(given) > 1 else "applies"
+        options = " and ".join(csv_options)
+        verb = "apply" if len(csv_options) > 1 else "applies"
         raise ValueError(f"{options} only {verb} to generic CSV files, but dataset {str(name)!r} "
                          f"is read as format {detected!r}; leave {options} out")
 
@@ -274,18 +274,18 @@ def check_output_file(path, option, example_name):
     _check_writable_parent(path, option, "file", start=path.parent)
 
 
-def _check_writable_parent(path, option, what, start=None):
+def _check_writable_parent(path, option, target_kind, start=None):
     """Raise if the nearest existing folder at or above ``start`` (default ``path``) is a file or read-only."""
     existing = (path if start is None else start).absolute()
     while not existing.exists() and existing != existing.parent:
         existing = existing.parent
     if not existing.is_dir():
         raise NotADirectoryError(
-            f"cannot create the output {what} for {option} {str(path)!r}: {str(existing)!r} is a file, "
+            f"cannot create the output {target_kind} for {option} {str(path)!r}: {str(existing)!r} is a file, "
             f"not a folder; give another path for {option}")
     if not os.access(existing, os.W_OK):
         raise PermissionError(
-            f"cannot write the output {what} for {option} {str(path)!r}: folder {str(existing)!r} is not "
+            f"cannot write the output {target_kind} for {option} {str(path)!r}: folder {str(existing)!r} is not "
             f"writable; give another path for {option}")
 
 
