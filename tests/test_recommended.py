@@ -235,3 +235,22 @@ def test_neusight_t4_beats_flops_line(neusight_dir):
     flops_line = cross_validate(FlopsRegressor(), dataset, by="kfold")
 
     assert recommended.metrics["mape"] < flops_line.metrics["mape"]
+
+
+@pytest.mark.parametrize(("parameter", "value"), [("flop_rate", -2.0), ("overlap_exponent", 0.5)])
+def test_out_of_range_parameter_rejected(fitted, tmp_path, parameter, value):
+    path = tmp_path / "recommended.json"
+    fitted.save(path)
+    contents = json.loads(path.read_text())
+    contents["parameters"][parameter]["value"] = value
+    path.write_text(json.dumps(contents))
+
+    with pytest.raises(ModelFileError, match=f"parameter '{parameter}' is {value}"):
+        load_model(path)
+
+
+def test_fitted_parameters_within_ranges(fitted):
+    ranges = fitted._parameter_ranges()
+
+    for name, value in fitted.params_.items():
+        assert ranges[name].contains(value), (name, value)

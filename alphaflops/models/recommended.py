@@ -253,6 +253,15 @@ class RecommendedRegressor(LeastSquaresCostModel):
     def _parameter_names(self):
         return list(PARAMETER_NAMES)
 
+    def _parameter_ranges(self):
+        # The solver's coordinates fix the ranges: "log" keeps a value above 0,
+        # "log1p" above 1, and "linear" allows any finite value.
+        lows = {"log": 0.0, "log1p": 1.0, "linear": -np.inf}
+        return {
+            name: base.ParameterRange(lows[transform], low_exclusive=transform != "linear")
+            for name, transform in zip(PARAMETER_NAMES, _TRANSFORMS)
+        }
+
     def _check_settings(self):
         super()._check_settings()
         folds = self.interval_folds
