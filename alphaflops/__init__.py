@@ -37,12 +37,12 @@ _EXPORTS = {
     # Evaluation, audit and plots.
     "metrics": "alphaflops.evaluation",
     "cross_validate": "alphaflops.evaluation",
-    "audit": "alphaflops.audit",
+    "audit": "alphaflops.plausibility",
     "plot_plot": "alphaflops.plotting",
     # Measuring and estimating.
     "time_layer": "alphaflops.harness",
-    "estimate": "alphaflops.estimate",
-    "estimate_layers": "alphaflops.estimate",
+    "estimate": "alphaflops.estimation",
+    "estimate_layers": "alphaflops.estimation",
 }
 
 __all__ = ["__version__", *_EXPORTS]

@@ -1,4 +1,4 @@
-"""Text table of an :class:`alphaflops.estimate.Estimate`, as the command prints it."""
+"""Text table of an :class:`alphaflops.estimation.Estimate`, as the command prints it."""
 
 
 def _format_number(value, digits=4):

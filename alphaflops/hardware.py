@@ -1,6 +1,6 @@
 """Peak arithmetic rate and memory figures of a GPU, from its hardware record.
 
-The plausibility audit (:mod:`alphaflops.audit`) needs the fastest rate at
+The plausibility audit (:mod:`alphaflops.plausibility`) needs the fastest rate at
 which a GPU can do FP32 arithmetic and the rate at which it can move bytes.
 Records come in the shapes that :func:`alphaflops.datasets.hardware.normalize_hardware`
 accepts (the published T2000 record, NeuSight device files, or an already

@@ -327,7 +327,7 @@ def conv_row(batch, output_size, in_channels_per_group, out_channels, kernel_siz
     one of width 1 and kernel width 1.
 
     NOTE: this function does not apply the size rule of the module docstring.
-    ``Conv2D`` applies it, but rows that :mod:`alphaflops.estimate` builds
+    ``Conv2D`` applies it, but rows that :mod:`alphaflops.estimation` builds
     from traced JAX programs are not checked.
 
     Parameters

@@ -12,7 +12,6 @@ figure). :func:`format_table` renders the summary printed by
 import dataclasses
 import datetime
 import hashlib
-import importlib
 import json
 import math
 import re
@@ -22,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from alphaflops._version import __version__
+from alphaflops.plausibility import audit
 
 METRIC_NAMES = ("mape", "median_ape", "max_ape", "rmse_ms", "spearman", "within_10pct")
 
@@ -273,7 +273,7 @@ def build_report(dataset, models=None, plan=None, dataset_path=None, run_audit=T
     dataset_path : str or path-like, optional
         File the dataset was read from, recorded in the report.
     run_audit : bool
-        Add the plausibility audit when ``alphaflops.audit`` is installed.
+        Add the plausibility audit (:func:`alphaflops.plausibility.audit`).
     leave_out_flagged : bool
         Leave the rows that the audit flags out of every fit and every
         metric, so that all figures use the same rows. The left-out rows
@@ -417,12 +417,6 @@ def _one_line(message):
 
 def _drop_flagged_rows(dataset):
     """Return the dataset without the rows that the audit flags, and the flagged rows."""
-    try:
-        from alphaflops.audit import audit
-    except ModuleNotFoundError as error:
-        raise ValueError("leaving out flagged rows needs the plausibility audit (alphaflops.audit), "
-                         "which is not installed") from error
-
     result = audit(dataset)
     rows = _json_ready([dict(row) for row in result.rows])
     if not np.any(result.flagged_mask):
@@ -602,14 +596,8 @@ def per_plot_metrics(dataset, predictions, group_by=None):
 
 
 def run_plausibility_audit(dataset):
-    """Return the audit of ``dataset`` as a dict, or None when alphaflops.audit is not installed."""
-    try:
-        module = importlib.import_module("alphaflops.audit")
-    except ModuleNotFoundError as error:
-        if error.name != "alphaflops.audit":
-            raise
-        return None
-    return _json_ready(module.audit(dataset).to_dict())
+    """Return the plausibility audit of ``dataset`` as a dict."""
+    return _json_ready(audit(dataset).to_dict())
 
 
 def write_report(report, out_dir, figures=True, basename="report"):

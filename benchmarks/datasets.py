@@ -29,7 +29,7 @@ import numpy as np
 from _results import markdown_table, write_section
 
 from alphaflops import load_dataset
-from alphaflops.audit import audit
+from alphaflops.plausibility import audit
 from alphaflops.evaluation import cross_validate, metrics
 from alphaflops.models import AlphaFlopsRegressor, benchmark_models, fit_dataset
 

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from alphaflops.audit import audit, fit_without_flagged, minimum_bytes, minimum_flops
+from alphaflops.plausibility import audit, fit_without_flagged, minimum_bytes, minimum_flops
 from alphaflops.cli import main
 from alphaflops.datasets import Dataset, Table, load_dataset
 from alphaflops.flops import row_flops

@@ -231,7 +231,6 @@ def test_invalid_column_mapping(capsys, t2000_path):
 
 
 def test_report_includes_audit(t2000_report):
-    pytest.importorskip("alphaflops.audit")
     out, stdout = t2000_report
     data = json.loads((out / "report.json").read_text())
 
@@ -260,7 +259,6 @@ def test_evaluate_table_draws_scatter(capsys, neusight_dir, tmp_path):
 
 
 def test_fit_leave_out_flagged(capsys, t2000_path, tmp_path):
-    pytest.importorskip("alphaflops.audit")
     from alphaflops import load_model
 
     path = tmp_path / "flops.json"

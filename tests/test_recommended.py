@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from sklearn.base import clone
 from sklearn.model_selection import LeaveOneGroupOut
 
-from alphaflops.audit import audit, fit_without_flagged
+from alphaflops.plausibility import audit, fit_without_flagged
 from alphaflops.datasets import load_dataset
 from alphaflops.errors import ModelFileError
 from alphaflops.evaluation import cross_validate, metrics

@@ -171,7 +171,6 @@ def test_markdown_lists_audit():
 
 
 def test_audit_included_when_available(t2000):
-    pytest.importorskip("alphaflops.audit")
     built = report.build_report(t2000, report.default_models(["alpha_published"]))
     assert isinstance(built.data["audit"]["rows"], list)
     assert len(built.data["audit"]["rows"]) > 0
@@ -319,7 +318,6 @@ def test_failed_model_reported_others_go_on(tmp_path):
 
 
 def test_leave_out_flagged_rows(t2000):
-    pytest.importorskip("alphaflops.audit")
     models = report.default_models(["alpha_published", "flops"])
     built = report.build_report(t2000, models, report.CrossValidationPlan("none"), leave_out_flagged=True)
 

@@ -22,7 +22,7 @@ def configure(parser):
 
 
 def run(args):
-    from alphaflops.audit import audit
+    from alphaflops.plausibility import audit
 
     if args.out is not None:
         check_output_file(args.out, "--out", "audit.json")

@@ -37,7 +37,7 @@ def _read_specs(path):
 
 
 def run(args):
-    from alphaflops.estimate import estimate_layers, layers_from_specs
+    from alphaflops.estimation import estimate_layers, layers_from_specs
 
     for option, path, example in (("--csv", args.csv, "estimate.csv"), ("--json", args.json, "estimate.json")):
         if path is not None:

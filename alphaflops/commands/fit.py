@@ -40,7 +40,7 @@ def run(args):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         if args.leave_out_flagged:
-            from alphaflops.audit import fit_without_flagged
+            from alphaflops.plausibility import fit_without_flagged
 
             model, audit = fit_without_flagged(model, dataset)
             dataset = dataset.subset(~audit.flagged_mask) if audit.flagged_mask.any() else dataset

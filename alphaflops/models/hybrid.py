@@ -179,7 +179,7 @@ class HybridRegressor(CostModel):
     interval_source_ : str
         "held-out blocks" or "in-sample".
     excluded_rows_ : list of dict
-        Rows left out by :func:`alphaflops.audit.fit_without_flagged`.
+        Rows left out by :func:`alphaflops.plausibility.fit_without_flagged`.
     feature_range_, in_sample_metrics_, hardware_, dataset_sha256_
         See :class:`~alphaflops.models.base.CostModel`.
     """

@@ -29,7 +29,7 @@ full rate along that axis when ``b == a``. The nine parameters are listed in
 How the form was chosen
 -----------------------
 The form was fixed on the T2000 set (with the five rows that
-:func:`alphaflops.audit.audit` flags left out) by in-sample fits and the
+:func:`alphaflops.plausibility.audit` flags left out) by in-sample fits and the
 physics above, comparing about a dozen variants by in-sample error and by
 the pattern of residuals along each published sweep. Leave-one-plot-out
 cross-validation was run only on the two finalists, once each, and its
@@ -204,7 +204,7 @@ class RecommendedRegressor(LeastSquaresCostModel):
         "held-out blocks" or "in-sample" (when ``interval_folds`` is 0 or
         there are too few rows for the blocks).
     excluded_rows_ : list of dict
-        Rows left out of the fit by :func:`alphaflops.audit.fit_without_flagged`
+        Rows left out of the fit by :func:`alphaflops.plausibility.fit_without_flagged`
         (empty after a plain ``fit``), written to model files.
     feature_range_, in_sample_metrics_, hardware_, dataset_sha256_
         See :class:`~alphaflops.models.base.CostModel`.

@@ -43,8 +43,6 @@ import json
 import math
 import numbers
 import os
-import sys
-import types
 
 import numpy as np
 
@@ -727,19 +725,3 @@ def _exclude(tree):
         else:
             for branch in item.branches:
                 _exclude(branch)
-
-
-class _CallableModule(types.ModuleType):
-    """Module type that makes ``alphaflops.estimate(...)`` call :func:`estimate`.
-
-    Importing this submodule binds the name ``estimate`` on the package to
-    the module, which hides the lazily exported function of the same name.
-    Calling the module forwards to the function, so both spellings work in
-    any import order.
-    """
-
-    def __call__(self, *args, **kwargs):
-        return estimate(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
