@@ -412,3 +412,30 @@ def test_fitted_parameters_lie_in_ranges(saved_models):
         assert set(ranges) == set(model.params_)
         for parameter, value in model.params_.items():
             assert ranges[parameter].contains(value), (name, parameter, value)
+
+
+# Rows left out by the plausibility audit ------------------------------------
+
+
+@pytest.mark.parametrize("estimator", [FlopsRegressor(), AlphaFlopsRegressor()], ids=["flops", "alpha"])
+def test_excluded_rows_survive_save_and_load(t2000_path, tmp_path, estimator):
+    from alphaflops.plausibility import fit_without_flagged
+
+    model, result = fit_without_flagged(estimator, load_dataset(t2000_path))
+    path = tmp_path / "model.json"
+
+    model.save(path)
+    contents = json.loads(path.read_text())
+    loaded = load_model(path)
+
+    assert len(contents["trained_on"]["excluded_rows"]) == len(result.rows) == 5
+    assert [row["config"] for row in loaded.excluded_rows_] == [list(map(float, row["config"])) for row in result.rows]
+
+
+def test_invalid_excluded_rows_rejected(saved_models, tmp_path):
+    contents = _saved_contents(saved_models["alpha"], tmp_path)
+    contents["trained_on"]["excluded_rows"] = "all"
+    path = _write(tmp_path, contents)
+
+    with pytest.raises(ModelFileError, match="excluded_rows"):
+        load_model(path)

@@ -10,7 +10,9 @@ A model file is UTF-8 JSON (never a pickle) with these fields:
 ``parameters``           ``{name: {"value": float, "standard_error": float or null}}``
 ``kernel_classes``       names of the kernel classes (a list, empty for kinds without them)
 ``feature_range``        ``{"min": [6 floats], "max": [6 floats]}`` of the fitted rows
-``trained_on``           ``{"hardware": {...}, "dataset_sha256": str or null}``
+``trained_on``           ``{"hardware": {...}, "dataset_sha256": str or null, "excluded_rows": [...]}``;
+                         ``excluded_rows`` (optional) lists the rows left out of the fit
+                         because the plausibility audit flagged them
 ``in_sample``            metrics of the model on its training rows (may be empty)
 ``extras``               kind-specific fields (an object, usually empty)
 ``alphaflops_version``   version of alphaflops that wrote the file
@@ -123,6 +125,7 @@ def model_to_dict(model):
         "trained_on": {
             "hardware": _to_json_value(getattr(model, "hardware_", {}) or {}),
             "dataset_sha256": getattr(model, "dataset_sha256_", None),
+            "excluded_rows": _to_json_value([dict(row) for row in getattr(model, "excluded_rows_", [])]),
         },
         "in_sample": {
             name: _finite_or_none(value) for name, value in (getattr(model, "in_sample_metrics_", {}) or {}).items()
@@ -265,6 +268,11 @@ def model_from_dict(contents):
     if sha256 is not None and not isinstance(sha256, str):
         raise ModelFileError(f"trained_on.dataset_sha256 must be a string or null, got {sha256!r}")
     model.dataset_sha256_ = sha256
+    excluded = trained_on.get("excluded_rows", [])
+    if not isinstance(excluded, list) or not all(isinstance(row, dict) for row in excluded):
+        raise ModelFileError(f"trained_on.excluded_rows must be a list of objects, got {excluded!r}")
+    if excluded:
+        model.excluded_rows_ = excluded
     model._restore_model_file_extras(_object(contents.get("extras", {}), "extras"))
     return model
 
