@@ -8,6 +8,7 @@ errors into one line on stderr.
 
 import argparse
 import importlib
+import os
 import sys
 
 from alphaflops._version import __version__
@@ -56,6 +57,10 @@ def main(argv=None):
     except KeyboardInterrupt:
         print("alphaflops: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader of stdout (e.g. `head`) exited; further writes would fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except (ValueError, OSError) as error:
         print(f"alphaflops {args.command}: error: {error}", file=sys.stderr)
         return 1
