@@ -192,3 +192,11 @@ def test_non_integer_index_rejected(contents):
 
     with pytest.raises(ModelFileError, match="left must contain only integers"):
         _trees.from_json(contents)
+
+
+def test_oversized_child_index_rejected(contents):
+    tree = contents["trees"][0]
+    tree["left"][_first_split(tree)] = 10**30
+
+    with pytest.raises(ModelFileError, match="tree 0 left contains an integer too large"):
+        _trees.from_json(contents)

@@ -357,7 +357,10 @@ def _check_reachable(where, left, right):
 def _integers(values, field):
     if not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
         raise ModelFileError(f"{field} must contain only integers")
-    return np.asarray(values, dtype=np.intp)
+    try:
+        return np.asarray(values, dtype=np.intp)
+    except OverflowError:
+        raise ModelFileError(f"{field} contains an integer too large to be a node or feature index") from None
 
 
 def _floats(values, field):
