@@ -388,3 +388,12 @@ def test_table_hybrid_beats_recommended_and_flops(tables, name):
     assert hybrid < recommended
     assert recommended < flops
     assert recommended < alpha
+
+
+@pytest.mark.parametrize("excluded_rows", [5, "abc", [1, 2]])
+def test_tampered_excluded_rows_rejected(saved, tmp_path, excluded_rows):
+    def change(contents):
+        contents["extras"]["excluded_rows"] = excluded_rows
+
+    with pytest.raises(ModelFileError, match="extras.excluded_rows must be a list of objects"):
+        load_model(_tampered(saved, tmp_path, change))

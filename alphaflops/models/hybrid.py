@@ -363,7 +363,10 @@ class HybridRegressor(CostModel):
         self.correction_ = ensemble
         self.correction_range_ = _feature_range_from_extras(correction)
         self.interval_quantiles_, self.interval_source_ = _interval_from_extras(extras)
-        self.excluded_rows_ = [dict(row) for row in extras.get("excluded_rows", [])]
+        excluded = extras.get("excluded_rows", [])
+        if not isinstance(excluded, list) or not all(isinstance(row, dict) for row in excluded):
+            raise ModelFileError(f"hybrid model file: extras.excluded_rows must be a list of objects, got {excluded!r}")
+        self.excluded_rows_ = [dict(row) for row in excluded]
 
         weight = self.params_["correction_weight"]
         if not 0 <= weight <= 1:
