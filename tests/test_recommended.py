@@ -227,6 +227,18 @@ def test_tampered_interval_rejected(fitted, tmp_path):
         load_model(path)
 
 
+def test_decreasing_interval_quantiles_rejected(fitted, tmp_path):
+    path = tmp_path / "recommended.json"
+    fitted.save(path)
+    contents = json.loads(path.read_text())
+    quantiles = contents["extras"]["interval"]["log_error_quantiles"]
+    contents["extras"]["interval"]["log_error_quantiles"] = quantiles[::-1]
+    path.write_text(json.dumps(contents))
+
+    with pytest.raises(ModelFileError, match="'log_error_quantiles' must be non-decreasing"):
+        load_model(path)
+
+
 @pytest.mark.slow
 def test_neusight_t4_beats_flops_line(neusight_dir):
     dataset = load_dataset(neusight_dir / "conv-Tesla_T4.csv", device=neusight_dir / "device-Tesla_T4.json")

@@ -359,6 +359,8 @@ class RecommendedRegressor(LeastSquaresCostModel):
             raise ModelFileError(
                 f"recommended model file: 'log_error_quantiles' must be {_INTERVAL_LEVELS.size} finite numbers"
             )
+        if np.any(np.diff(quantiles) < 0):
+            raise ModelFileError("recommended model file: 'log_error_quantiles' must be non-decreasing")
         self.interval_quantiles_ = quantiles
         self.interval_source_ = source
         self.excluded_rows_ = excluded
