@@ -200,3 +200,19 @@ def test_oversized_child_index_rejected(contents):
 
     with pytest.raises(ModelFileError, match="tree 0 left contains an integer too large"):
         _trees.from_json(contents)
+
+
+def test_jax_gathers_do_not_grow_with_trees(ensemble):
+    # The traced program steps all trees together, so its gathers scale with
+    # the depth only; unrolling each tree made XLA compile for minutes.
+    one_tree = _trees.TreeEnsemble(ensemble.n_features, ensemble.baseline, ensemble.trees[:1])
+    features = jnp.zeros((3, ensemble.n_features))
+
+    def count_gathers(model):
+        jaxpr = jax.make_jaxpr(model.predict_jax)(features)
+        return sum(equation.primitive.name == "gather" for equation in jaxpr.jaxpr.eqns)
+
+    depth_ratio = max(tree.depth for tree in ensemble.trees) / ensemble.trees[0].depth
+
+    assert len(ensemble.trees) == 40
+    assert count_gathers(ensemble) <= count_gathers(one_tree) * depth_ratio + 1

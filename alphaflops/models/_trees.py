@@ -84,10 +84,29 @@ class TreeEnsemble:
         """
         import jax.numpy as jnp
 
-        rows = jnp.arange(features.shape[0])
+        # All trees step together, one level per iteration, so the traced
+        # program has max-depth steps however many trees there are.
+        stacked = {name: jnp.asarray(array) for name, array in _stack_trees(self.trees).items()}
+        depth = max(tree.depth for tree in self.trees)
+        tree_index = jnp.arange(len(self.trees))[None, :]
+        rows = jnp.arange(features.shape[0])[:, None]
+        node = jnp.zeros((features.shape[0], len(self.trees)), dtype=jnp.int32)
+        for _ in range(depth):
+            at_leaf = stacked["left"][tree_index, node] == _LEAF
+            values = features[rows, stacked["feature"][tree_index, node]]
+            go_left = jnp.where(
+                jnp.isnan(values),
+                stacked["missing_go_left"][tree_index, node],
+                values <= stacked["threshold"][tree_index, node],
+            )
+            child = jnp.where(go_left, stacked["left"][tree_index, node], stacked["right"][tree_index, node])
+            node = jnp.where(at_leaf, node, child)
+        leaf_values = stacked["value"].astype(features.dtype)[tree_index, node]
+
+        # Adding tree by tree, in order, keeps the sum bit-identical to predict.
         output = jnp.full(features.shape[0], self.baseline, dtype=features.dtype)
-        for tree in self.trees:
-            output = output + jnp.asarray(tree.value, dtype=features.dtype)[_leaf_index(tree, features, rows, jnp)]
+        for index in range(len(self.trees)):
+            output = output + leaf_values[:, index]
         return output
 
     def to_json(self):
@@ -120,22 +139,26 @@ def _tree_output(tree, columns):
     return output
 
 
-def _leaf_index(tree, features, rows, xp):
-    # Every row takes one step per level, and rows already at a leaf stay put,
-    # so `depth` steps bring all rows to their leaves.
-    node = xp.zeros(features.shape[0], dtype=np.int32 if xp is not np else np.intp)
-    feature = xp.asarray(np.maximum(tree.feature, 0))
-    threshold = xp.asarray(tree.threshold)
-    left = xp.asarray(tree.left)
-    right = xp.asarray(tree.right)
-    missing_go_left = xp.asarray(tree.missing_go_left)
-    for _ in range(tree.depth):
-        at_leaf = left[node] == _LEAF
-        values = features[rows, feature[node]]
-        go_left = xp.where(xp.isnan(values), missing_go_left[node], values <= threshold[node])
-        child = xp.where(go_left, left[node], right[node])
-        node = xp.where(at_leaf, node, child)
-    return node
+def _stack_trees(trees):
+    # Pads every tree's node arrays to the largest tree with leaves of value 0.
+    size = max(len(tree.value) for tree in trees)
+    stacked = {
+        "feature": np.zeros((len(trees), size), dtype=np.int32),
+        "threshold": np.zeros((len(trees), size)),
+        "left": np.full((len(trees), size), _LEAF, dtype=np.int32),
+        "right": np.full((len(trees), size), _LEAF, dtype=np.int32),
+        "value": np.zeros((len(trees), size)),
+        "missing_go_left": np.zeros((len(trees), size), dtype=bool),
+    }
+    for index, tree in enumerate(trees):
+        count = len(tree.value)
+        stacked["feature"][index, :count] = np.maximum(tree.feature, 0)
+        stacked["threshold"][index, :count] = tree.threshold
+        stacked["left"][index, :count] = tree.left
+        stacked["right"][index, :count] = tree.right
+        stacked["value"][index, :count] = tree.value
+        stacked["missing_go_left"][index, :count] = tree.missing_go_left
+    return stacked
 
 
 def _tree_to_json(tree):
