@@ -1,8 +1,8 @@
 """Exception classes raised by alphaflops.
 
-Every class derives from ``ValueError`` or ``OSError`` so that callers who
-catch the built-in types keep working; the command line turns each of them
-into one line on stderr.
+Every class derives from ``ValueError`` or ``OSError``, so callers who catch
+the built-in types keep working. The command line prints each of them as one
+line on stderr.
 """
 
 

@@ -335,7 +335,7 @@ def build_report(dataset, models=None, plan=None, dataset_path=None, run_audit=T
     return Report(data, dataset, models, predictions, held_out)
 
 
-# Advice in estimator messages that only the Python API can follow, and what a report says instead.
+# Advice in estimator messages that only the Python API can follow, and the command-line wording that a report uses instead.
 _API_ONLY_ADVICE = (
     (re.compile(r"; change kernel_classes=.*? to leave it out"),
      "; the command line has no option to change the kernel classes, so this model is not evaluated "
@@ -393,7 +393,7 @@ def warning_messages(caught):
 
     Each message is one line. User warnings (scikit-learn's
     ConvergenceWarning among them) are given without their class name,
-    because their text says what happened. Advice that only the Python API
+    because their text describes what happened. Advice that only the Python API
     can follow is reworded.
     """
     counts = {}

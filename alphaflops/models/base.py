@@ -13,7 +13,7 @@ The relative error is the quantity that MAPE, the headline metric, averages.
 For a formula linear in its parameters (the FLOPs line) it also makes the
 fit a weighted linear least-squares problem with a single optimum. Relative
 residuals do not depend on the time unit, and the parameters are scaled by
-data-derived magnitudes before the solver sees them, so fitting the same
+data-derived magnitudes before they reach the solver, so fitting the same
 data in seconds instead of milliseconds gives the same relative predictions.
 """
 
