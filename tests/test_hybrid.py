@@ -275,6 +275,29 @@ def test_loaded_intervals_identical(fitted, saved, synthetic):
         assert np.array_equal(original, restored)
 
 
+def test_file_without_small_kernel_speedup_loads(fitted, saved, tmp_path):
+    # Files from alphaflops 0.1 had one physics speedup for every kernel larger than 1x1.
+    def drop(contents):
+        del contents["parameters"]["small_kernel_speedup"]
+
+    loaded = load_model(_tampered(saved, tmp_path, drop))
+
+    expected = {**fitted.params_, "small_kernel_speedup": fitted.params_["kernel_speedup"]}
+    assert loaded.params_ == expected
+
+
+def test_file_without_small_kernel_speedup_keeps_other_kernels(fitted, saved, tmp_path):
+    X = _random_rows(200, seed=22)
+    X[:, 4:] = np.where(X[:, 4:] == 3, 5, X[:, 4:])
+
+    def drop(contents):
+        del contents["parameters"]["small_kernel_speedup"]
+
+    loaded = load_model(_tampered(saved, tmp_path, drop))
+
+    assert np.array_equal(loaded.predict(X), fitted.predict(X))
+
+
 def test_file_stores_trees_as_json(saved):
     contents = json.loads(saved.read_text())
     trees = contents["extras"]["correction"]["trees"]

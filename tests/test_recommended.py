@@ -15,7 +15,7 @@ from alphaflops.datasets import load_dataset
 from alphaflops.errors import ModelFileError
 from alphaflops.evaluation import cross_validate, metrics
 from alphaflops.models import FlopsRegressor, load_model
-from alphaflops.models.recommended import PARAMETER_NAMES, RecommendedRegressor
+from alphaflops.models.recommended import PARAMETER_NAMES, RecommendedRegressor, recommended_time
 
 size_strategy = st.integers(min_value=1, max_value=512)
 
@@ -142,6 +142,46 @@ def test_time_at_least_overhead(fitted, row):
     assert fitted.predict(row)[0] >= fitted.params_["overhead"]
 
 
+def _device_time_params(**changes):
+    # A model with no per-call floor and no weight traffic, so that the time is the compute term alone.
+    params = {
+        "overhead": 1e-12,
+        "flop_rate": 1e9,
+        "weight_bandwidth": 1e300,
+        "spatial_saturation": 500.0,
+        "kernel_saturation_exponent": 0.15,
+        "reduction_overhead": 300.0,
+        "channel_saturation": 10.0,
+        "overlap_exponent": 8.0,
+        "kernel_speedup": 1.0,
+        "small_kernel_speedup": 1.0,
+    }
+    return {**params, **changes}
+
+
+@pytest.mark.parametrize(("kernel", "uses_small"), [
+    ((2, 2), True), ((3, 3), True), ((1, 3), True), ((3, 2), True),
+    ((4, 4), False), ((1, 4), False), ((5, 5), False), ((3, 7), False), ((1, 1), False),
+])
+def test_small_kernel_speedup_applies_to_sides_up_to_3(kernel, uses_small):
+    X = np.array([[64.0, 64.0, 32.0, 32.0, *kernel]])
+    base = recommended_time(X, _device_time_params())[0]
+
+    faster = recommended_time(X, _device_time_params(small_kernel_speedup=2.0))[0]
+
+    np.testing.assert_allclose(faster, base / 2 if uses_small else base, rtol=1e-9)
+
+
+@pytest.mark.parametrize("kernel", [(4, 4), (1, 5), (7, 7)])
+def test_kernel_speedup_applies_to_larger_kernels(kernel):
+    X = np.array([[64.0, 64.0, 32.0, 32.0, *kernel]])
+    base = recommended_time(X, _device_time_params())[0]
+
+    faster = recommended_time(X, _device_time_params(kernel_speedup=2.0))[0]
+
+    np.testing.assert_allclose(faster, base / 2, rtol=1e-9)
+
+
 def test_predict_jax_matches_predict(fitted, plausible_t2000):
     expected = fitted.predict(plausible_t2000.X)
 
@@ -214,6 +254,33 @@ def test_model_file_records_excluded_rows(t2000_path, tmp_path):
 
     assert len(contents["extras"]["excluded_rows"]) == 5
     assert contents["extras"]["excluded_rows"][0]["config"] == [300.0, 300.0, 150.0, 150.0, 1.0, 1.0]
+
+
+def test_file_without_small_kernel_speedup_loads_as_single_speedup(fitted, plausible_t2000, tmp_path):
+    # Files from alphaflops 0.1 had one speedup for every kernel larger than 1x1.
+    path = tmp_path / "recommended.json"
+    fitted.save(path)
+    contents = json.loads(path.read_text())
+    del contents["parameters"]["small_kernel_speedup"]
+    path.write_text(json.dumps(contents))
+    single_speedup = {**fitted.params_, "small_kernel_speedup": fitted.params_["kernel_speedup"]}
+
+    loaded = load_model(path)
+
+    expected = recommended_time(plausible_t2000.X, single_speedup)
+    np.testing.assert_allclose(loaded.predict(plausible_t2000.X), expected, rtol=1e-12)
+
+
+def test_file_without_either_speedup_rejected(fitted, tmp_path):
+    path = tmp_path / "recommended.json"
+    fitted.save(path)
+    contents = json.loads(path.read_text())
+    del contents["parameters"]["small_kernel_speedup"]
+    del contents["parameters"]["kernel_speedup"]
+    path.write_text(json.dumps(contents))
+
+    with pytest.raises(ModelFileError, match="missing \\['kernel_speedup', 'small_kernel_speedup'\\]"):
+        load_model(path)
 
 
 def test_tampered_interval_rejected(fitted, tmp_path):

@@ -288,6 +288,14 @@ class CostModel(RegressorMixin, BaseEstimator):
     def _restore_model_file_extras(self, extras):
         """Restore the fields written by ``_model_file_extras`` (already parsed JSON)."""
 
+    def _upgrade_parameter_entries(self, entries):
+        """Return a model file's ``parameters`` object in this release's form.
+
+        Kinds whose parameter set grew override this to fill the new
+        parameters of files written by earlier releases.
+        """
+        return entries
+
     # Input validation -------------------------------------------------------
 
     def _validate_training_data(self, X, y):

@@ -251,7 +251,8 @@ def model_from_dict(contents):
         model._check_settings()
     except ValueError as error:
         raise ModelFileError(f"invalid settings: {error}") from None
-    params, standard_errors = _parameters(contents["parameters"], model._parameter_names())
+    entries = model._upgrade_parameter_entries(_object(contents["parameters"], "parameters"))
+    params, standard_errors = _parameters(entries, model._parameter_names())
     try:
         model._check_parameter_ranges(params)
     except ValueError as error:

@@ -58,7 +58,7 @@ from alphaflops.errors import ModelFileError
 from alphaflops.models import _trees
 from alphaflops.models.base import CostModel
 from alphaflops.models.recommended import PARAMETER_NAMES as PHYSICS_PARAMETER_NAMES
-from alphaflops.models.recommended import RecommendedRegressor, recommended_time
+from alphaflops.models.recommended import RecommendedRegressor, recommended_time, upgrade_parameter_entries
 
 FEATURE_NAMES = (
     "log_H",
@@ -162,7 +162,7 @@ class HybridRegressor(CostModel):
     Attributes
     ----------
     params_ : dict
-        The nine parameters of the physical model (see
+        The ten parameters of the physical model (see
         :class:`~alphaflops.models.recommended.RecommendedRegressor`) and
         ``correction_weight``, the weight in [0, 1] of the learned log
         correction.
@@ -328,6 +328,9 @@ class HybridRegressor(CostModel):
         return physics_held_out, correction_held_out
 
     # Model files ----------------------------------------------------------------------
+
+    def _upgrade_parameter_entries(self, entries):
+        return upgrade_parameter_entries(entries)
 
     def _model_file_extras(self):
         return {
