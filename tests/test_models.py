@@ -13,6 +13,7 @@ from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from alphaflops import load_dataset
 from alphaflops.alpha import PUBLISHED_CONSTANTS, published_alpha_time
 from alphaflops.evaluation import metrics
+from alphaflops.models import base
 from alphaflops.models import (
     AlphaFlopsRegressor,
     FlopsRegressor,
@@ -572,3 +573,27 @@ def test_benchmark_models_keep_published_split(t2000):
 
     assert models["alpha_fitted"].kernel_classes == (1,)
     assert list(models)[:3] == ["flops", "alpha_published", "alpha_fitted"]
+
+
+@pytest.mark.parametrize("column_scales", [(1e-9, 1.0, 1e6), (1e-12, 1e-3, 1.0), (1.0, 1.0, 1.0)])
+def test_standard_errors_follow_parameter_scale(column_scales):
+    # Rescaling a parameter by c rescales its Jacobian column by 1 / c and its standard error by c.
+    rng = np.random.default_rng(3)
+    jacobian = rng.normal(size=(50, 3))
+    residuals = 0.05 * rng.normal(size=50)
+    reference = base._standard_errors(jacobian, residuals)
+    scales = np.array(column_scales)
+
+    rescaled = base._standard_errors(jacobian * scales, residuals)
+
+    np.testing.assert_allclose(rescaled, reference / scales, rtol=1e-9)
+
+
+def test_standard_errors_nan_for_unused_parameter():
+    rng = np.random.default_rng(4)
+    jacobian = rng.normal(size=(50, 3))
+    jacobian[:, 1] = 0.0
+
+    errors = base._standard_errors(jacobian, 0.05 * rng.normal(size=50))
+
+    assert np.all(np.isnan(errors))

@@ -452,11 +452,20 @@ def _standard_errors(jacobian, residuals):
     """
     n_rows, n_parameters = jacobian.shape
     variance = float(residuals @ residuals) / (n_rows - n_parameters)
+
+    # Parameters differ by many orders of magnitude (a FLOP rate near 1e9, an
+    # exponent near 1), so the columns are scaled to unit norm before the
+    # inverse. Unscaled, pinv drops the small singular values that belong to
+    # the large parameters and reports standard errors near 0 for them.
+    norms = np.linalg.norm(jacobian, axis=0)
+    scale = np.where(norms > 0, norms, 1.0)
+    scaled = jacobian / scale
     with np.errstate(invalid="ignore", divide="ignore"):
-        covariance = variance * np.linalg.pinv(jacobian.T @ jacobian)
+        covariance = variance * np.linalg.pinv(scaled.T @ scaled) / np.outer(scale, scale)
         diagonal = np.diag(covariance).copy()
-    rank = np.linalg.matrix_rank(jacobian)
-    if rank < n_parameters:
+
+    rank = np.linalg.matrix_rank(scaled)
+    if rank < n_parameters or np.any(norms == 0):
         # NOTE: with a rank-deficient Jacobian at least one parameter is not
         # identifiable from the data; report NaN for all rather than guess which.
         diagonal[:] = np.nan
