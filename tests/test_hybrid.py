@@ -387,6 +387,15 @@ def test_descending_interval_quantiles_rejected(saved, tmp_path):
         load_model(_tampered(saved, tmp_path, change))
 
 
+@pytest.mark.parametrize("source", [7, None, "made up"])
+def test_invalid_interval_source_rejected(saved, tmp_path, source):
+    def change(contents):
+        contents["extras"]["interval"]["source"] = source
+
+    with pytest.raises(ModelFileError, match="extras.interval.source"):
+        load_model(_tampered(saved, tmp_path, change))
+
+
 # Accuracy on the published tables ---------------------------------------------------------
 
 

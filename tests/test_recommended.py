@@ -294,6 +294,29 @@ def test_tampered_interval_rejected(fitted, tmp_path):
         load_model(path)
 
 
+@pytest.mark.parametrize("source", [7, None, ["held-out blocks"], "made up"])
+def test_invalid_interval_source_rejected(fitted, tmp_path, source):
+    path = tmp_path / "recommended.json"
+    fitted.save(path)
+    contents = json.loads(path.read_text())
+    contents["extras"]["interval"]["source"] = source
+    path.write_text(json.dumps(contents))
+
+    with pytest.raises(ModelFileError, match="extras.interval.source"):
+        load_model(path)
+
+
+def test_missing_interval_rejected(fitted, tmp_path):
+    path = tmp_path / "recommended.json"
+    fitted.save(path)
+    contents = json.loads(path.read_text())
+    del contents["extras"]["interval"]
+    path.write_text(json.dumps(contents))
+
+    with pytest.raises(ModelFileError, match="lacks extras.interval"):
+        load_model(path)
+
+
 def test_decreasing_interval_quantiles_rejected(fitted, tmp_path):
     path = tmp_path / "recommended.json"
     fitted.save(path)

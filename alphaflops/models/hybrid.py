@@ -52,11 +52,11 @@ import warnings
 import numpy as np
 from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils.validation import check_is_fitted
 
 from alphaflops.errors import ModelFileError
 from alphaflops.models import _trees
 from alphaflops.models.base import CostModel
+from alphaflops.models.intervals import IntervalMixin, error_quantiles, interval_from_extras, interval_to_extras
 from alphaflops.models.recommended import PARAMETER_NAMES as PHYSICS_PARAMETER_NAMES
 from alphaflops.models.recommended import RecommendedRegressor, recommended_time, upgrade_parameter_entries
 
@@ -86,9 +86,6 @@ GEMM_TILE = (128, 64)
 
 #: Candidate values of the correction weight.
 _WEIGHT_GRID = np.linspace(0.0, 1.0, 21)
-
-#: Quantile levels at which the held-out log errors are stored.
-_INTERVAL_LEVELS = np.linspace(0.0, 1.0, 201)
 
 
 def correction_features(X, xp=np):
@@ -133,7 +130,7 @@ def correction_features(X, xp=np):
     return xp.stack(columns, axis=1)
 
 
-class HybridRegressor(CostModel):
+class HybridRegressor(IntervalMixin, CostModel):
     """The recommended physical model times a gradient-boosted correction.
 
     See the module docstring for the formula, how the correction weight is
@@ -207,33 +204,6 @@ class HybridRegressor(CostModel):
 
     # Prediction -------------------------------------------------------------------
 
-    def predict_interval(self, X, coverage=0.9):
-        """Predict a central interval of the time of each layer row.
-
-        Parameters
-        ----------
-        X : array-like of shape (n, 6)
-            Layer rows: H, W, Cin, Cout, K1, K2, all positive.
-        coverage : float, default=0.9
-            Fraction of held-out rows the interval is meant to contain, in
-            (0, 1).
-
-        Returns
-        -------
-        lower, upper : ndarray of shape (n,)
-            Interval ends in the unit of the training ``y``: the prediction
-            times the (1 - coverage) / 2 and (1 + coverage) / 2 quantiles of
-            the exponentiated held-out log errors.
-        """
-        if isinstance(coverage, bool) or not isinstance(coverage, (int, float, np.floating)) or not 0 < coverage < 1:
-            raise ValueError(f"coverage must be a number between 0 and 1 (exclusive), got {coverage!r}")
-        check_is_fitted(self, "interval_quantiles_")
-
-        predictions = self.predict(X)
-        low_level, high_level = (1 - coverage) / 2, (1 + coverage) / 2
-        low, high = np.interp([low_level, high_level], _INTERVAL_LEVELS, self.interval_quantiles_)
-        return predictions * np.exp(low), predictions * np.exp(high)
-
     def _predict_rows(self, X, xp):
         physics = recommended_time(X, self.params_, xp)
         features = correction_features(X, xp)
@@ -283,7 +253,7 @@ class HybridRegressor(CostModel):
 
         self.correction_ = _trees.from_histogram_gradient_boosting(self._fit_correction(features, residuals))
         self.correction_range_ = (features.min(axis=0), features.max(axis=0))
-        self.interval_quantiles_ = np.quantile(errors, _INTERVAL_LEVELS)
+        self.interval_quantiles_ = error_quantiles(errors)
         self.excluded_rows_ = []
 
         params = {**physics.params_, "correction_weight": weight}
@@ -340,11 +310,7 @@ class HybridRegressor(CostModel):
                 "feature_max": [float(value) for value in self.correction_range_[1]],
                 "trees": self.correction_.to_json(),
             },
-            "interval": {
-                "levels": _INTERVAL_LEVELS.tolist(),
-                "log_error_quantiles": [float(value) for value in self.interval_quantiles_],
-                "source": self.interval_source_,
-            },
+            "interval": interval_to_extras(self.interval_quantiles_, self.interval_source_),
             "excluded_rows": [dict(row) for row in getattr(self, "excluded_rows_", [])],
         }
 
@@ -365,7 +331,7 @@ class HybridRegressor(CostModel):
             )
         self.correction_ = ensemble
         self.correction_range_ = _feature_range_from_extras(correction)
-        self.interval_quantiles_, self.interval_source_ = _interval_from_extras(extras)
+        self.interval_quantiles_, self.interval_source_ = interval_from_extras(extras, "hybrid")
         excluded = extras.get("excluded_rows", [])
         if not isinstance(excluded, list) or not all(isinstance(row, dict) for row in excluded):
             raise ModelFileError(f"hybrid model file: extras.excluded_rows must be a list of objects, got {excluded!r}")
@@ -408,22 +374,6 @@ def _feature_range_from_extras(correction):
     if np.any(bounds[0] > bounds[1]):
         raise ModelFileError("hybrid model file: extras.correction.feature_min exceeds feature_max")
     return tuple(bounds)
-
-
-def _interval_from_extras(extras):
-    try:
-        interval = extras["interval"]
-        quantiles = np.asarray(interval["log_error_quantiles"], dtype=np.float64)
-        source = str(interval["source"])
-    except (KeyError, TypeError, ValueError) as error:
-        raise ModelFileError(f"hybrid model file has an invalid extras.interval field: {error!r}") from None
-    if quantiles.shape != _INTERVAL_LEVELS.shape or not np.all(np.isfinite(quantiles)):
-        raise ModelFileError(
-            f"hybrid model file: log_error_quantiles must be {_INTERVAL_LEVELS.size} finite numbers"
-        )
-    if np.any(np.diff(quantiles) < 0):
-        raise ModelFileError("hybrid model file: log_error_quantiles must be non-decreasing")
-    return quantiles, source
 
 
 def _require_integer(value, name, minimum):

@@ -65,10 +65,11 @@ import warnings
 import numpy as np
 from scipy.optimize import least_squares
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils.validation import check_is_fitted
 
+from alphaflops.errors import ModelFileError
 from alphaflops.models import base
 from alphaflops.models.base import LeastSquaresCostModel
+from alphaflops.models.intervals import IntervalMixin, error_quantiles, interval_from_extras, interval_to_extras
 
 PARAMETER_NAMES = (
     "overhead",
@@ -100,9 +101,6 @@ _DIMENSIONLESS_START = {
     "kernel_speedup": 1.0,
     "small_kernel_speedup": 1.0,
 }
-
-#: Quantile levels at which the held-out log errors are stored.
-_INTERVAL_LEVELS = np.linspace(0.0, 1.0, 201)
 
 BYTES_PER_WEIGHT = 4
 
@@ -153,7 +151,7 @@ def _smooth_maximum(a, b, power, xp):
     return largest * ((a / largest) ** power + (b / largest) ** power) ** (1 / power)
 
 
-class RecommendedRegressor(LeastSquaresCostModel):
+class RecommendedRegressor(IntervalMixin, LeastSquaresCostModel):
     """A ten-parameter physical cost model with prediction intervals.
 
     See the module docstring for the formula, how the form was chosen and how
@@ -236,35 +234,6 @@ class RecommendedRegressor(LeastSquaresCostModel):
         self.max_nfev = max_nfev
         self.interval_folds = interval_folds
 
-    # Prediction intervals -----------------------------------------------------
-
-    def predict_interval(self, X, coverage=0.9):
-        """Predict a central interval of the time of each layer row.
-
-        Parameters
-        ----------
-        X : array-like of shape (n, 6)
-            Layer rows: H, W, Cin, Cout, K1, K2, all positive.
-        coverage : float, default=0.9
-            Fraction of held-out rows the interval is meant to contain, in
-            (0, 1).
-
-        Returns
-        -------
-        lower, upper : ndarray of shape (n,)
-            Interval ends in the unit of the training ``y``. For very low
-            coverage the interval may miss ``predict(X)``, because the error
-            distribution need not be centred on 0.
-        """
-        if isinstance(coverage, bool) or not isinstance(coverage, (int, float, np.floating)) or not 0 < coverage < 1:
-            raise ValueError(f"coverage must be a number between 0 and 1 (exclusive), got {coverage!r}")
-        check_is_fitted(self, "interval_quantiles_")
-
-        predictions = self.predict(X)
-        low_level, high_level = (1 - coverage) / 2, (1 + coverage) / 2
-        low, high = np.interp([low_level, high_level], _INTERVAL_LEVELS, self.interval_quantiles_)
-        return predictions * np.exp(low), predictions * np.exp(high)
-
     # Fitting ------------------------------------------------------------------
 
     def _parameter_names(self):
@@ -322,7 +291,7 @@ class RecommendedRegressor(LeastSquaresCostModel):
         too_few_rows = folds > 0 and n_rows - int(np.ceil(n_rows / folds)) <= len(PARAMETER_NAMES)
         if folds == 0 or too_few_rows:
             errors = np.log(y / self._formula(theta, X, np))
-            return np.quantile(errors, _INTERVAL_LEVELS), "in-sample"
+            return error_quantiles(errors), "in-sample"
 
         errors = []
         edges = np.linspace(0, n_rows, folds + 1).astype(int)
@@ -333,7 +302,7 @@ class RecommendedRegressor(LeastSquaresCostModel):
                 warnings.simplefilter("ignore", ConvergenceWarning)
                 fold_theta = self._solve(X[~held_out], y[~held_out])
             errors.append(np.log(y[held_out] / self._formula(fold_theta, X[held_out], np)))
-        return np.quantile(np.concatenate(errors), _INTERVAL_LEVELS), "held-out blocks"
+        return error_quantiles(np.concatenate(errors)), "held-out blocks"
 
     def _formula(self, theta, X, xp):
         return recommended_time(X, theta, xp)
@@ -357,33 +326,18 @@ class RecommendedRegressor(LeastSquaresCostModel):
 
     def _model_file_extras(self):
         return {
-            "interval": {
-                "levels": _INTERVAL_LEVELS.tolist(),
-                "log_error_quantiles": [float(value) for value in self.interval_quantiles_],
-                "source": self.interval_source_,
-            },
+            "interval": interval_to_extras(self.interval_quantiles_, self.interval_source_),
             "excluded_rows": [dict(row) for row in getattr(self, "excluded_rows_", [])],
         }
 
     def _restore_model_file_extras(self, extras):
-        from alphaflops.errors import ModelFileError
-
-        try:
-            interval = extras["interval"]
-            quantiles = np.asarray(interval["log_error_quantiles"], dtype=np.float64)
-            source = str(interval["source"])
-            excluded = [dict(row) for row in extras.get("excluded_rows", [])]
-        except (KeyError, TypeError, ValueError) as error:
-            raise ModelFileError(f"recommended model file has an invalid 'extras' field: {error!r}") from None
-        if quantiles.shape != _INTERVAL_LEVELS.shape or not np.all(np.isfinite(quantiles)):
+        self.interval_quantiles_, self.interval_source_ = interval_from_extras(extras, "recommended")
+        excluded = extras.get("excluded_rows", [])
+        if not isinstance(excluded, list) or not all(isinstance(row, dict) for row in excluded):
             raise ModelFileError(
-                f"recommended model file: 'log_error_quantiles' must be {_INTERVAL_LEVELS.size} finite numbers"
+                f"recommended model file: extras.excluded_rows must be a list of objects, got {excluded!r}"
             )
-        if np.any(np.diff(quantiles) < 0):
-            raise ModelFileError("recommended model file: 'log_error_quantiles' must be non-decreasing")
-        self.interval_quantiles_ = quantiles
-        self.interval_source_ = source
-        self.excluded_rows_ = excluded
+        self.excluded_rows_ = [dict(row) for row in excluded]
 
 
 def upgrade_parameter_entries(entries):
