@@ -39,8 +39,15 @@ Memory bound
     DRAM, so the L2 size is subtracted. The bound is
     ``max(0, bytes - L2) / bandwidth`` and applies only when the bandwidth is
     known (from the record or the caller).
+
+When neither bound applies (a CPU dataset, or a record without a peak or a
+bandwidth), the audit checks no row: :attr:`AuditResult.bounds_applied` is
+empty, and :func:`fit_without_flagged` issues a :class:`NoBoundWarning`.
 """
 
+import math
+import re
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -49,6 +56,26 @@ from alphaflops import hardware as hardware_facts
 
 #: Bytes per element by the dtype recorded in a dataset's run metadata.
 BYTES_PER_ELEMENT = {"float32": 4, "float16": 2, "bfloat16": 2, "float64": 8}
+
+#: Smallest ``peak_flops`` (FLOP/s) and ``bandwidth`` (bytes/s) accepted: 1e9.
+#: Current GPUs and server CPUs exceed both by orders of magnitude, so a
+#: smaller value is a unit mistake, such as 3.3 for 3.3 TFLOP/s, and would
+#: flag every row.
+MIN_RATE = 1e9
+
+#: Unit of each rate argument, the larger unit it may be mistyped in, that
+#: unit's size, and a typical value for messages.
+RATE_UNITS = {
+    "peak_flops": ("FLOP/s", "TFLOP/s", 1e12, 3.3e12),
+    "bandwidth": ("bytes/s", "GB/s", 1e9, 3.2e11),
+}
+
+#: Advice that ends the messages about an audit that applied no bound.
+NO_BOUND_ADVICE = "pass peak_flops (--peak-flops, in FLOP/s) or bandwidth (--bandwidth, in bytes/s) to apply one"
+
+
+class NoBoundWarning(UserWarning):
+    """Warning that the plausibility audit applied no bound, so it checked no row."""
 
 
 @dataclass
@@ -76,6 +103,9 @@ class AuditResult:
         True for the rows in ``rows``, in dataset row order.
     bound_ms : numpy.ndarray, shape (n,)
         Lower bound of every row in milliseconds (0 where no bound applied).
+    bounds_applied : tuple of str
+        ``"compute"`` and ``"memory"`` for the bounds that applied; empty
+        when none did, and then no row was checked.
     """
 
     rows: list
@@ -85,14 +115,34 @@ class AuditResult:
     flagged_mask: np.ndarray
     bound_ms: np.ndarray = field(repr=False)
 
+    @property
+    def bounds_applied(self):
+        bounds = []
+        if self.peak_flops is not None:
+            bounds.append("compute")
+        if self.bandwidth is not None:
+            bounds.append("memory")
+        return tuple(bounds)
+
     def to_dict(self):
-        """Return the JSON-ready record ``{"rows", "peak_flops", "bandwidth", "assumptions"}``."""
+        """Return the JSON-ready record ``{"rows", "peak_flops", "bandwidth", "bounds_applied", "assumptions"}``.
+
+        Non-finite numbers in the rows (a ratio that overflows for a time
+        near 0 ms) become None, so that the record is valid JSON.
+        """
         return {
-            "rows": [dict(row) for row in self.rows],
+            "rows": [{key: _finite_or_none(value) for key, value in row.items()} for row in self.rows],
             "peak_flops": self.peak_flops,
             "bandwidth": self.bandwidth,
+            "bounds_applied": list(self.bounds_applied),
             "assumptions": list(self.assumptions),
         }
+
+
+def _finite_or_none(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 def audit(dataset, peak_flops=None, bandwidth=None, *, l2_bytes=None):
@@ -120,11 +170,11 @@ def audit(dataset, peak_flops=None, bandwidth=None, *, l2_bytes=None):
     Raises
     ------
     ValueError
-        If ``peak_flops``, ``bandwidth`` or ``l2_bytes`` is not a positive
-        finite number (``l2_bytes`` may be 0).
+        If ``peak_flops`` or ``bandwidth`` is not a finite number of at least
+        :data:`MIN_RATE`, or ``l2_bytes`` is not a non-negative number.
     """
-    _check_positive("peak_flops", peak_flops)
-    _check_positive("bandwidth", bandwidth)
+    _check_rate("peak_flops", peak_flops)
+    _check_rate("bandwidth", bandwidth)
     if l2_bytes is not None and not (np.isfinite(l2_bytes) and l2_bytes >= 0):
         raise ValueError(f"l2_bytes must be a non-negative number of bytes, got {l2_bytes!r}")
 
@@ -142,8 +192,9 @@ def audit(dataset, peak_flops=None, bandwidth=None, *, l2_bytes=None):
     bound_ms = np.maximum(compute_ms, memory_ms)
     flagged = bound_ms > y
     rows = _flagged_rows(dataset, X, y, bound_ms, flagged)
-    assumptions.append(_summary_sentence(len(y), rows))
-    return AuditResult(rows, peak, bandwidth_used, assumptions, flagged, bound_ms)
+    result = AuditResult(rows, peak, bandwidth_used, assumptions, flagged, bound_ms)
+    assumptions.append(_summary_sentence(len(y), rows, result.bounds_applied))
+    return result
 
 
 def minimum_flops(X):
@@ -211,22 +262,79 @@ def fit_without_flagged(estimator, dataset, peak_flops=None, bandwidth=None):
     -------
     estimator : CostModel
     result : AuditResult
+
+    Warns
+    -----
+    NoBoundWarning
+        If no bound applied, so that no row was checked and all are fitted.
     """
     from alphaflops.models.base import fit_dataset
 
     result = audit(dataset, peak_flops=peak_flops, bandwidth=bandwidth)
-    plausible_rows = dataset.subset(~result.flagged_mask) if result.flagged_mask.any() else dataset
+    plausible_rows = drop_flagged_rows(dataset, result, stacklevel=3)
     fit_dataset(estimator, plausible_rows)
     estimator.excluded_rows_ = [dict(row) for row in result.rows]
     return estimator, result
 
 
-def _check_positive(name, value):
-    if value is None:
-        return
+def drop_flagged_rows(dataset, result, stacklevel=2):
+    """Return ``dataset`` without the rows flagged in ``result``, the audit of that dataset.
+
+    Warns
+    -----
+    NoBoundWarning
+        If no bound applied, so that no row was checked and none is dropped.
+        ``stacklevel`` is passed to :func:`warnings.warn`; the default points
+        at the caller.
+    """
+    if not result.bounds_applied:
+        message = (
+            f"the plausibility audit of {dataset.name} applied no bound, so it checked none of its "
+            f"{len(dataset)} rows and left none out; {NO_BOUND_ADVICE}"
+        )
+        warnings.warn(message, NoBoundWarning, stacklevel=stacklevel)
+    if not result.flagged_mask.any():
+        return dataset
+    return dataset.subset(~result.flagged_mask)
+
+
+def rate_error(name, value):
+    """Return why ``value`` is not a valid ``peak_flops`` or ``bandwidth``, or None when it is valid.
+
+    ``name`` is a key of :data:`RATE_UNITS`. The reason reads well after the
+    name of the argument, e.g. "expected a positive number of FLOP/s".
+    """
+    unit, large_unit, large_unit_size, example = RATE_UNITS[name]
     is_number = isinstance(value, (int, float, np.number)) and not isinstance(value, bool)
     if not (is_number and np.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
+        return f"expected a positive number of {unit}, e.g. {_format_rate(example)}"
+    if value >= MIN_RATE:
+        return None
+
+    reason = (
+        f"{_format_rate(value)} {unit} is below the minimum of {_format_rate(MIN_RATE)} {unit}, "
+        "which current GPUs and CPUs exceed by orders of magnitude"
+    )
+    # Suggest the larger unit only for values that read as a count of it (below 1e5 TFLOP/s or GB/s).
+    if value < 1e5 and value * large_unit_size >= MIN_RATE:
+        reason += (
+            f"; the unit is {unit}, so {_format_rate(value)} {large_unit} is written "
+            f"{_format_rate(value * large_unit_size)}"
+        )
+    return reason
+
+
+def _format_rate(value):
+    """Format a rate as Python reads and people write it: 3.3e12, not 3.3e+12."""
+    return re.sub(r"e\+?(-?)0*(\d)", r"e\1\2", f"{value:g}")
+
+
+def _check_rate(name, value):
+    if value is None:
+        return
+    reason = rate_error(name, value)
+    if reason is not None:
+        raise ValueError(f"invalid {name} {value!r}: {reason}")
 
 
 def _choose_peak(record, peak_flops, dtype, assumptions):
@@ -319,6 +427,9 @@ def _flagged_rows(dataset, X, y, bound_ms, flagged):
     line_index = np.asarray(getattr(dataset, "line_index", np.full(len(y), -1)))
     row_index = np.asarray(getattr(dataset, "row_index", np.arange(len(y))))
     plot_names = list(getattr(dataset, "plot_names", None) or [])
+    # A time near 0 ms makes the ratio overflow to inf, which to_dict turns into None.
+    with np.errstate(over="ignore"):
+        ratios = bound_ms / y
 
     rows = []
     for index in np.flatnonzero(flagged):
@@ -331,14 +442,16 @@ def _flagged_rows(dataset, X, y, bound_ms, flagged):
                 "config": [float(value) for value in X[index]],
                 "time_ms": float(y[index]),
                 "bound_ms": float(bound_ms[index]),
-                "ratio": float(bound_ms[index] / y[index]),
+                "ratio": float(ratios[index]),
             }
         )
     rows.sort(key=lambda row: -row["ratio"])
     return rows
 
 
-def _summary_sentence(count, rows):
+def _summary_sentence(count, rows, bounds_applied):
+    if not bounds_applied:
+        return f"No bound applied, so none of the {count} rows was checked; {NO_BOUND_ADVICE}."
     if not rows:
         return f"No row of {count} is faster than the bounds."
     worst = rows[0]

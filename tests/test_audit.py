@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from alphaflops.plausibility import audit, fit_without_flagged, minimum_bytes, minimum_flops
+from alphaflops.plausibility import NoBoundWarning, audit, fit_without_flagged, minimum_bytes, minimum_flops
 from alphaflops.cli import main
 from alphaflops.datasets import Dataset, Table, load_dataset
 from alphaflops.flops import row_flops
@@ -167,7 +167,8 @@ def test_explicit_bandwidth_without_l2_says_so():
     assert any("L2 size is unknown" in sentence for sentence in result.assumptions)
 
 
-@pytest.mark.parametrize("name, value", [("peak_flops", 0.0), ("peak_flops", -1.0), ("bandwidth", float("nan"))])
+@pytest.mark.parametrize("name, value", [("peak_flops", 0.0), ("peak_flops", -1.0), ("bandwidth", float("nan")),
+                                         ("peak_flops", 1e-300), ("bandwidth", 5e8)])
 def test_invalid_rate_raises(name, value):
     layer, bound_ms = _conv_at_fraction_of_bound(1.0)
 
@@ -175,10 +176,53 @@ def test_invalid_rate_raises(name, value):
         audit(_table_dataset([layer], [bound_ms]), **{name: value})
 
 
+@pytest.mark.parametrize("name, value, expected", [("peak_flops", 3.3, "3.3 TFLOP/s is written 3.3e12"),
+                                                   ("bandwidth", 320, "320 GB/s is written 3.2e11")])
+def test_rate_in_larger_unit_names_fix(name, value, expected):
+    layer, bound_ms = _conv_at_fraction_of_bound(1.0)
+
+    with pytest.raises(ValueError, match=expected):
+        audit(_table_dataset([layer], [bound_ms]), **{name: value})
+
+
+def test_t2000_bounds_applied(t2000_audit):
+    assert t2000_audit.bounds_applied == ("compute",)
+
+
+def test_no_bound_on_bundled_cpu_set():
+    result = audit(load_dataset("cpu-amd-epyc"))
+
+    assert result.bounds_applied == ()
+    assert not result.flagged_mask.any()
+
+
+def test_no_bound_summary_sentence():
+    result = audit(load_dataset("cpu-amd-epyc"))
+
+    assert result.assumptions[-1].startswith("No bound applied, so none of the 721 rows was checked")
+    assert "--peak-flops" in result.assumptions[-1]
+
+
+def test_no_bound_in_to_dict():
+    record = audit(load_dataset("cpu-amd-epyc")).to_dict()
+
+    assert record["bounds_applied"] == []
+
+
+def test_to_dict_overflowing_ratio_is_none():
+    layer = Conv2D(32, 32, 64, 64, 1)
+    result = audit(_table_dataset([layer], [1e-320]))
+
+    record = json.loads(json.dumps(result.to_dict(), allow_nan=False))
+
+    assert result.rows[0]["ratio"] == float("inf")
+    assert record["rows"][0]["ratio"] is None
+
+
 def test_to_dict_is_json(t2000_audit):
     record = json.loads(json.dumps(t2000_audit.to_dict()))
 
-    assert set(record) == {"rows", "peak_flops", "bandwidth", "assumptions"}
+    assert set(record) == {"rows", "peak_flops", "bandwidth", "bounds_applied", "assumptions"}
     assert len(record["rows"]) == 5
 
 
@@ -209,3 +253,22 @@ def test_fit_without_flagged_leaves_rows_out(t2000_path):
 
     assert len(model.excluded_rows_) == 5
     assert model.excluded_rows_ == result.rows
+
+
+def test_fit_without_flagged_warns_without_bound():
+    from alphaflops.models import FlopsRegressor
+
+    with pytest.warns(NoBoundWarning, match="checked none of its 721 rows"):
+        fit_without_flagged(FlopsRegressor(), load_dataset("cpu-amd-epyc"))
+
+
+def test_fit_without_flagged_silent_with_bound(t2000_path):
+    import warnings
+
+    from alphaflops.models import FlopsRegressor
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", NoBoundWarning)
+        _, result = fit_without_flagged(FlopsRegressor(), load_dataset(t2000_path))
+
+    assert result.bounds_applied == ("compute",)
