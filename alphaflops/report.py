@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from alphaflops._version import __version__
-from alphaflops.plausibility import audit
+from alphaflops.plausibility import NO_BOUND_ADVICE, audit, drop_flagged_rows
 
 METRIC_NAMES = ("mape", "median_ape", "max_ape", "rmse_ms", "spearman", "within_10pct")
 
@@ -252,7 +252,7 @@ def _check_group_count(dataset, group_by):
 
 
 def build_report(dataset, models=None, plan=None, dataset_path=None, run_audit=True, leave_out_flagged=False,
-                 progress=None):
+                 progress=None, peak_flops=None, bandwidth=None):
     """Fit and evaluate models on a dataset.
 
     Parameters
@@ -278,10 +278,14 @@ def build_report(dataset, models=None, plan=None, dataset_path=None, run_audit=T
         Leave the rows that the audit flags out of every fit and every
         metric, so that all figures use the same rows. The left-out rows
         are listed in ``data["dataset"]["rows_left_out"]`` and in each
-        fitted model's ``excluded_rows``.
+        fitted model's ``excluded_rows``. When the audit applies no bound,
+        no row is left out and a
+        :class:`~alphaflops.plausibility.NoBoundWarning` is issued.
     progress : callable, optional
         Called with one line of text before each model is evaluated, e.g.
         to show progress on a terminal.
+    peak_flops, bandwidth : float, optional
+        Passed to :func:`alphaflops.plausibility.audit`.
 
     Returns
     -------
@@ -297,9 +301,12 @@ def build_report(dataset, models=None, plan=None, dataset_path=None, run_audit=T
     models = default_models(X=dataset.X) if models is None else dict(models)
     plan = default_plan(dataset) if plan is None else plan
     summary = dataset_summary(dataset, dataset_path)
-    audit = run_plausibility_audit(dataset) if run_audit or leave_out_flagged else None
+    result = None
+    if run_audit or leave_out_flagged:
+        result = audit(dataset, peak_flops=peak_flops, bandwidth=bandwidth)
     if leave_out_flagged:
-        dataset, summary["rows_left_out"] = _drop_flagged_rows(dataset)
+        summary["rows_left_out"] = _json_ready([dict(row) for row in result.rows])
+        dataset = drop_flagged_rows(dataset, result, stacklevel=3)
 
     data = {
         "alphaflops_version": __version__,
@@ -330,10 +337,13 @@ def build_report(dataset, models=None, plan=None, dataset_path=None, run_audit=T
         if held is not None:
             held_out[name] = held
 
-    if run_audit and audit is not None:
-        data["audit"] = audit
+    if run_audit:
+        data["audit"] = _json_ready(result.to_dict())
     return Report(data, dataset, models, predictions, held_out)
 
+
+#: Advice for an audit that applied no bound, with the options of the commands that run the audit.
+CLI_NO_BOUND_ADVICE = "pass --peak-flops FLOP_PER_S or --bandwidth BYTES_PER_S to apply one"
 
 # Advice in estimator messages that only the Python API can follow, and the command-line wording that a report uses instead.
 _API_ONLY_ADVICE = (
@@ -345,6 +355,7 @@ _API_ONLY_ADVICE = (
     (re.compile(re.escape("use by='kfold'")), "use K-fold (--cv kfold)"),
     (re.compile(re.escape("; increase max_nfev or check the data")),
      "; the fit keeps the parameters reached at that limit"),
+    (re.compile(re.escape(NO_BOUND_ADVICE)), CLI_NO_BOUND_ADVICE),
 )
 
 
@@ -413,15 +424,6 @@ def _one_line(message):
     for pattern, replacement in _API_ONLY_ADVICE:
         message = pattern.sub(replacement, message)
     return message
-
-
-def _drop_flagged_rows(dataset):
-    """Return the dataset without the rows that the audit flags, and the flagged rows."""
-    result = audit(dataset)
-    rows = _json_ready([dict(row) for row in result.rows])
-    if not np.any(result.flagged_mask):
-        return dataset, rows
-    return dataset.subset(~np.asarray(result.flagged_mask)), rows
 
 
 def evaluate_saved_model(model, dataset, model_path=None, dataset_path=None):
@@ -595,9 +597,9 @@ def per_plot_metrics(dataset, predictions, group_by=None):
     return result
 
 
-def run_plausibility_audit(dataset):
-    """Return the plausibility audit of ``dataset`` as a dict."""
-    return _json_ready(audit(dataset).to_dict())
+def run_plausibility_audit(dataset, peak_flops=None, bandwidth=None):
+    """Return the plausibility audit of ``dataset`` as a dict; see :func:`alphaflops.plausibility.audit`."""
+    return _json_ready(audit(dataset, peak_flops=peak_flops, bandwidth=bandwidth).to_dict())
 
 
 def write_report(report, out_dir, figures=True, basename="report"):
@@ -844,7 +846,10 @@ def _markdown_audit(audit):
                  "- memory bandwidth: unknown")
     for assumption in _as_list(audit.get("assumptions")):
         parts.append(f"- {assumption}")
-    parts += ["", f"{len(rows)} row(s) measured faster than the bound."]
+    if _audit_bounds(audit):
+        parts += ["", f"{len(rows)} row(s) measured faster than the bound."]
+    else:
+        parts += ["", "No bound applied, so no row was checked."]
     if rows:
         header = ["plot", "line", "row", "H, W, Cin, Cout, K1, K2", "time (ms)", "bound (ms)", "bound / time"]
         table_rows = [[row.get("plot"), row.get("line"), row.get("row"),
@@ -853,6 +858,13 @@ def _markdown_audit(audit):
                        _format_number(row.get("ratio"))] for row in rows]
         parts += ["", markdown_table(header, table_rows)]
     return "\n".join(parts)
+
+
+def _audit_bounds(audit):
+    """Return the bounds that an audit dict applied, also for dicts written before it listed them."""
+    if "bounds_applied" in audit:
+        return list(audit["bounds_applied"])
+    return [name for name, key in (("compute", "peak_flops"), ("memory", "bandwidth")) if audit.get(key)]
 
 
 def _markdown_figures(figures):

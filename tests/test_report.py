@@ -395,3 +395,36 @@ def test_deprecation_warnings_not_swallowed():
     with pytest.warns(DeprecationWarning, match="old argument"):
         built = report.build_report(dataset, {"old": DeprecatedRegressor()}, report.CrossValidationPlan("none"))
     assert "warnings" not in built.data["models"]["old"]
+
+
+def test_markdown_audit_without_bound():
+    data = {
+        "alphaflops_version": "0", "dataset": {"name": "d", "rows": 1, "plots": 0, "hardware": {}},
+        "models": {},
+        "audit": {"rows": [], "peak_flops": None, "bandwidth": None, "bounds_applied": [],
+                  "assumptions": ["no facts"]},
+    }
+    markdown = report.format_markdown(data)
+    assert "No bound applied, so no row was checked." in markdown
+    assert "row(s) measured faster" not in markdown
+
+
+def test_leave_out_without_bound_warns():
+    from alphaflops import load_dataset
+    from alphaflops.plausibility import NoBoundWarning
+
+    dataset = load_dataset("cpu-amd-epyc")
+    plan = report.CrossValidationPlan("none")
+
+    with pytest.warns(NoBoundWarning, match="left none out"):
+        built = report.build_report(dataset, report.default_models(["flops"]), plan, leave_out_flagged=True)
+
+    assert built.data["dataset"]["rows_left_out"] == []
+    assert built.data["audit"]["bounds_applied"] == []
+
+
+def test_report_passes_peak_to_audit(t2000):
+    built = report.build_report(t2000, report.default_models(["alpha_published"]), peak_flops=1e15)
+
+    assert built.data["audit"]["peak_flops"] == 1e15
+    assert built.data["audit"]["rows"] == []
