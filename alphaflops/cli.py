@@ -9,6 +9,7 @@ errors into one line on stderr.
 import argparse
 import importlib
 import os
+import re
 import sys
 
 from alphaflops._version import __version__
@@ -25,10 +26,18 @@ COMMANDS = {
 }
 
 
+# argparse takes a value such as -1e12 for an option (Python 3.11 reads only -1 and -1.5 as negative
+# numbers), so the option before it appears to lack its value.
+_MISSING_VALUE = re.compile(r"^argument (--[\w-]+): expected one argument$")
+
+
 class _OneLineErrorParser(argparse.ArgumentParser):
     """Argument parser that reports a usage error in one line instead of a usage block."""
 
     def error(self, message):
+        match = _MISSING_VALUE.match(message)
+        if match:
+            message += f"; to give a value that starts with '-', write {match.group(1)}=VALUE"
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 

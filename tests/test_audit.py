@@ -272,3 +272,25 @@ def test_fit_without_flagged_silent_with_bound(t2000_path):
         _, result = fit_without_flagged(FlopsRegressor(), load_dataset(t2000_path))
 
     assert result.bounds_applied == ("compute",)
+
+
+def run_usage_error(capsys, *argv):
+    """Run the command line with arguments that argparse rejects, and return (exit status, stderr)."""
+    with pytest.raises(SystemExit) as exit_:
+        main([str(arg) for arg in argv])
+    return exit_.value.code, capsys.readouterr().err
+
+
+def test_command_missing_value_hint(capsys):
+    status, stderr = run_usage_error(capsys, "audit", "--peak-flops")
+
+    assert status == 2
+    assert "write --peak-flops=VALUE" in stderr
+
+
+def test_command_separate_exponent_peak(capsys):
+    # Python 3.11 reads -1e12 as an option, so the hint applies; newer argparse may pass it as the value.
+    status, stderr = run_usage_error(capsys, "audit", "--peak-flops", "-1e12")
+
+    assert status == 2
+    assert "write --peak-flops=VALUE" in stderr or "invalid value -1e12" in stderr
