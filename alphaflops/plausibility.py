@@ -301,8 +301,8 @@ def drop_flagged_rows(dataset, result, stacklevel=2):
 def rate_error(name, value):
     """Return why ``value`` is not a valid ``peak_flops`` or ``bandwidth``, or None when it is valid.
 
-    ``name`` is a key of :data:`RATE_UNITS`. The reason reads well after the
-    name of the argument, e.g. "expected a positive number of FLOP/s".
+    ``name`` is a key of :data:`RATE_UNITS`. The reason follows the value in
+    messages, e.g. "invalid peak_flops 0: expected a positive number of FLOP/s".
     """
     unit, large_unit, large_unit_size, example = RATE_UNITS[name]
     is_number = isinstance(value, (int, float, np.number)) and not isinstance(value, bool)
@@ -312,7 +312,7 @@ def rate_error(name, value):
         return None
 
     reason = (
-        f"{_format_rate(value)} {unit} is below the minimum of {_format_rate(MIN_RATE)} {unit}, "
+        f"below the minimum of {_format_rate(MIN_RATE)} {unit}, "
         "which current GPUs and CPUs exceed by orders of magnitude"
     )
     # Suggest the larger unit only for values that read as a count of it (below 1e5 TFLOP/s or GB/s).

@@ -237,11 +237,100 @@ def test_command_writes_json(t2000_path, tmp_path, capsys):
     assert "conv_K_vs_S" in capsys.readouterr().out
 
 
-def test_command_rejects_negative_peak(t2000_path, capsys):
-    status = main(["audit", "--dataset", str(t2000_path), "--peak-flops", "-1"])
+def run_usage_error(capsys, *argv):
+    """Run the command line with arguments that argparse rejects, and return (exit status, stderr)."""
+    with pytest.raises(SystemExit) as exit_:
+        main([str(arg) for arg in argv])
+    return exit_.value.code, capsys.readouterr().err
 
-    assert status == 1
-    assert "peak_flops" in capsys.readouterr().err
+
+def test_command_rejects_negative_peak(t2000_path, capsys):
+    status, stderr = run_usage_error(capsys, "audit", "--dataset", t2000_path, "--peak-flops", "-1")
+
+    assert status == 2
+    assert "argument --peak-flops: invalid value -1: expected a positive number of FLOP/s" in stderr
+
+
+def test_command_zero_peak_names_option(capsys):
+    status, stderr = run_usage_error(capsys, "audit", "--peak-flops", "0")
+
+    assert status == 2
+    assert "argument --peak-flops: invalid value 0" in stderr
+    assert "peak_flops" not in stderr
+
+
+def test_command_peak_in_tflops_rejected(capsys):
+    status, stderr = run_usage_error(capsys, "audit", "--peak-flops", "3.3")
+
+    assert status == 2
+    assert "below the minimum of 1e9 FLOP/s" in stderr
+    assert "3.3 TFLOP/s is written 3.3e12" in stderr
+
+
+def test_command_bandwidth_in_gbps_rejected(capsys):
+    status, stderr = run_usage_error(capsys, "audit", "--bandwidth", "320")
+
+    assert status == 2
+    assert "argument --bandwidth" in stderr
+    assert "320 GB/s is written 3.2e11" in stderr
+
+
+def test_command_tiny_peak_rejected(capsys):
+    status, stderr = run_usage_error(capsys, "audit", "--peak-flops", "1e-300")
+
+    assert status == 2
+    assert "below the minimum of 1e9 FLOP/s" in stderr
+
+
+def test_command_joined_negative_peak(capsys):
+    status, stderr = run_usage_error(capsys, "audit", "--peak-flops=-1e12")
+
+    assert status == 2
+    assert "invalid value -1e12: expected a positive number of FLOP/s" in stderr
+
+
+def test_command_missing_value_hint(capsys):
+    status, stderr = run_usage_error(capsys, "audit", "--peak-flops")
+
+    assert status == 2
+    assert "write --peak-flops=VALUE" in stderr
+
+
+def test_command_separate_exponent_peak(capsys):
+    # Python 3.11 reads -1e12 as an option, so the hint applies; newer argparse may pass it as the value.
+    status, stderr = run_usage_error(capsys, "audit", "--peak-flops", "-1e12")
+
+    assert status == 2
+    assert "write --peak-flops=VALUE" in stderr or "invalid value -1e12" in stderr
+
+
+def test_command_default_dataset(capsys):
+    status = main(["audit"])
+
+    stdout = capsys.readouterr().out
+    assert status == 0
+    assert stdout.startswith("audit of cpu-amd-epyc")
+    assert "No bound applied, so none of the 721 rows was checked" in stdout
+
+
+def test_command_help_shows_dataset_optional(capsys):
+    with pytest.raises(SystemExit):
+        main(["audit", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+
+    assert "[--dataset PATH_OR_NAME]" in help_text
+    assert "default: the default bundled dataset" in help_text
+
+
+def test_command_peak_option_applies(t2000_path, tmp_path, capsys):
+    out = tmp_path / "audit.json"
+
+    status = main(["audit", "--dataset", str(t2000_path), "--peak-flops", "1e15", "--out", str(out)])
+
+    record = json.loads(out.read_text())
+    assert status == 0
+    assert record["peak_flops"] == 1e15
+    assert record["rows"] == []
 
 
 def test_fit_without_flagged_leaves_rows_out(t2000_path):
@@ -272,25 +361,3 @@ def test_fit_without_flagged_silent_with_bound(t2000_path):
         _, result = fit_without_flagged(FlopsRegressor(), load_dataset(t2000_path))
 
     assert result.bounds_applied == ("compute",)
-
-
-def run_usage_error(capsys, *argv):
-    """Run the command line with arguments that argparse rejects, and return (exit status, stderr)."""
-    with pytest.raises(SystemExit) as exit_:
-        main([str(arg) for arg in argv])
-    return exit_.value.code, capsys.readouterr().err
-
-
-def test_command_missing_value_hint(capsys):
-    status, stderr = run_usage_error(capsys, "audit", "--peak-flops")
-
-    assert status == 2
-    assert "write --peak-flops=VALUE" in stderr
-
-
-def test_command_separate_exponent_peak(capsys):
-    # Python 3.11 reads -1e12 as an option, so the hint applies; newer argparse may pass it as the value.
-    status, stderr = run_usage_error(capsys, "audit", "--peak-flops", "-1e12")
-
-    assert status == 2
-    assert "write --peak-flops=VALUE" in stderr or "invalid value -1e12" in stderr

@@ -442,3 +442,85 @@ def test_report_bundled_stderr_is_clean(capsys, tmp_path):
             assert line.startswith("alphaflops report: ") or line.startswith("wrote "), line
     assert "max_nfev" not in stderr
     assert "Traceback" not in stderr
+
+
+# Plausibility audit without a bound, and the --peak-flops and --bandwidth options ------------------
+
+def test_report_no_bound_message(capsys, tmp_path):
+    status, stdout, stderr = run_cli(capsys, "report", "--models", "flops", "--cv", "none", "--no-figures",
+                                     "--out", tmp_path)
+
+    assert status == 0, stderr
+    assert "plausibility audit: no bound applied, so none of the 721 rows was checked" in stdout
+    assert "pass --peak-flops FLOP_PER_S or --bandwidth BYTES_PER_S" in stdout
+
+
+def test_report_leave_out_without_bound_warns(capsys, tmp_path):
+    status, _, stderr = run_cli(capsys, "report", "--models", "flops", "--cv", "none", "--no-figures",
+                                "--leave-out-flagged", "--out", tmp_path)
+
+    assert status == 0, stderr
+    assert "alphaflops report: warning: the plausibility audit of cpu-amd-epyc applied no bound" in stderr
+    assert "left none out" in stderr
+    assert "peak_flops" not in stderr
+
+
+def test_report_bandwidth_option(capsys, tmp_path):
+    status, stdout, stderr = run_cli(capsys, "report", "--models", "flops", "--cv", "none", "--no-figures",
+                                     "--bandwidth", "1.3e11", "--out", tmp_path)
+
+    audit = json.loads((tmp_path / "report.json").read_text())["audit"]
+    assert status == 0, stderr
+    assert audit["bandwidth"] == 1.3e11
+    assert audit["bounds_applied"] == ["memory"]
+    assert "plausibility audit: 0 of 721 rows measured faster" in stdout
+
+
+def test_report_bound_with_no_audit(capsys, tmp_path):
+    status, _, stderr = run_cli(capsys, "report", "--models", "flops", "--no-audit", "--peak-flops", "1e12",
+                                "--out", tmp_path)
+
+    assert_one_line_error(status, stderr, "report", "--peak-flops only applies to the plausibility audit")
+    assert "drop --no-audit" in stderr
+
+
+def test_report_invalid_bandwidth_names_option(capsys, tmp_path):
+    status, _, stderr = run_cli(capsys, "report", "--bandwidth", "0", "--out", tmp_path)
+
+    assert_usage_error(status, stderr, "argument --bandwidth: invalid value 0")
+
+
+def test_fit_leave_out_without_bound(capsys, tmp_path):
+    status, stdout, stderr = run_cli(capsys, "fit", "--model", "flops", "--out", tmp_path / "flops.json",
+                                     "--leave-out-flagged")
+
+    assert status == 0, stderr
+    assert "left out no rows: the plausibility audit applied no bound, so it checked no row" in stdout
+    assert "pass --peak-flops FLOP_PER_S or --bandwidth BYTES_PER_S" in stdout
+
+
+def test_fit_leave_out_without_bound_warns(capsys, tmp_path):
+    status, _, stderr = run_cli(capsys, "fit", "--model", "flops", "--out", tmp_path / "flops.json",
+                                "--leave-out-flagged")
+
+    assert status == 0, stderr
+    assert "alphaflops fit: warning: the plausibility audit of cpu-amd-epyc applied no bound" in stderr
+    assert "peak_flops" not in stderr
+
+
+def test_fit_peak_flops_option(capsys, t2000_path, tmp_path):
+    status, stdout, stderr = run_cli(capsys, "fit", "--dataset", t2000_path, "--model", "flops",
+                                     "--out", tmp_path / "flops.json", "--leave-out-flagged", "--peak-flops", "1e15")
+
+    assert status == 0, stderr
+    assert "(721 rows" in stdout
+    assert "left out 0 rows flagged" in stdout
+
+
+def test_fit_bound_without_leave_out(capsys, tmp_path):
+    status, _, stderr = run_cli(capsys, "fit", "--model", "flops", "--out", tmp_path / "flops.json",
+                                "--peak-flops", "1e12", "--bandwidth", "1e11")
+
+    assert_one_line_error(status, stderr, "fit", "--peak-flops and --bandwidth only apply")
+    assert "add --leave-out-flagged" in stderr
+    assert not (tmp_path / "flops.json").exists()

@@ -3,20 +3,18 @@
 import json
 from pathlib import Path
 
-from alphaflops.commands.report import add_dataset_arguments, check_output_file, load_dataset_argument, write_error
+from alphaflops.commands.report import (
+    add_bound_arguments,
+    add_dataset_arguments,
+    check_output_file,
+    load_dataset_argument,
+    write_error,
+)
 
 
 def configure(parser):
-    add_dataset_arguments(parser, required=True)
-    parser.add_argument(
-        "--peak-flops", metavar="FLOP_PER_S", type=float,
-        help="peak arithmetic rate in FLOP/s (e.g. 3.3e12); default: the FP32 peak derived from the "
-             "dataset's hardware record",
-    )
-    parser.add_argument(
-        "--bandwidth", metavar="BYTES_PER_S", type=float,
-        help="memory bandwidth in bytes/s (e.g. 3.2e11); default: the hardware record's bandwidth, if any",
-    )
+    add_dataset_arguments(parser)
+    add_bound_arguments(parser)
     parser.add_argument("--out", metavar="FILE.json", type=Path,
                         help="write the flagged rows, the bounds used and the assumptions as JSON")
 
@@ -44,7 +42,7 @@ def run(args):
     if args.out is not None:
         try:
             args.out.parent.mkdir(parents=True, exist_ok=True)
-            args.out.write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")
+            args.out.write_text(json.dumps(result.to_dict(), indent=2, allow_nan=False) + "\n", encoding="utf-8")
         except OSError as error:
             raise write_error(error, args.out, "--out") from None
         print(f"wrote {args.out}")

@@ -4,7 +4,14 @@ import sys
 import warnings
 from pathlib import Path
 
-from alphaflops.commands.report import add_dataset_arguments, check_output_file, load_dataset_argument, write_error
+from alphaflops.commands.report import (
+    add_bound_arguments,
+    add_dataset_arguments,
+    check_bound_arguments,
+    check_output_file,
+    load_dataset_argument,
+    write_error,
+)
 
 
 def configure(parser):
@@ -21,6 +28,7 @@ def configure(parser):
         help="fit without the rows measured faster than the hardware allows (see 'alphaflops audit'); "
              "the model file lists them",
     )
+    add_bound_arguments(parser, needs="--leave-out-flagged")
 
 
 def run(args):
@@ -33,6 +41,8 @@ def run(args):
     if kind not in kinds:
         raise ValueError(f"unknown model kind {args.model!r}: expected one of {', '.join(kinds)}")
 
+    check_bound_arguments(args, args.leave_out_flagged, "this command runs only with --leave-out-flagged",
+                          "add --leave-out-flagged")
     check_output_file(args.out, "--out", "model.json")
     dataset, path = load_dataset_argument(args)
     model = kinds[kind]()
@@ -42,7 +52,8 @@ def run(args):
         if args.leave_out_flagged:
             from alphaflops.plausibility import fit_without_flagged
 
-            model, audit = fit_without_flagged(model, dataset)
+            model, audit = fit_without_flagged(model, dataset, peak_flops=args.peak_flops,
+                                               bandwidth=args.bandwidth)
             dataset = dataset.subset(~audit.flagged_mask) if audit.flagged_mask.any() else dataset
         else:
             fit_dataset(model, dataset)
@@ -60,7 +71,7 @@ def run(args):
     entry = {"params": model.params_, "standard_errors": getattr(model, "standard_errors_", {})}
     print(f"fitted {kind} on {dataset.name} ({len(dataset)} rows from {path})")
     if args.leave_out_flagged:
-        print(f"left out {len(model.excluded_rows_)} rows flagged by the plausibility audit")
+        print(_left_out_line(audit, len(model.excluded_rows_)))
     print("parameters (value +- standard error):")
     for line in report.format_parameters(entry):
         print(f"  {line}")
@@ -69,3 +80,12 @@ def run(args):
         print(f"  {report.METRIC_LABELS[name]:<14} {in_sample[name]:.4f}")
     print(f"wrote {args.out}")
     return 0
+
+
+def _left_out_line(audit, count):
+    from alphaflops.report import CLI_NO_BOUND_ADVICE
+
+    if not audit.bounds_applied:
+        return ("left out no rows: the plausibility audit applied no bound, so it checked no row; "
+                f"{CLI_NO_BOUND_ADVICE}")
+    return f"left out {count} rows flagged by the plausibility audit"

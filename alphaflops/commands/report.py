@@ -1,12 +1,15 @@
-"""The ``alphaflops report`` command, and the dataset options shared by commands.
+"""The ``alphaflops report`` command, and the dataset and audit options shared by commands.
 
 Commands that read a dataset call :func:`add_dataset_arguments` in their
 ``configure`` and :func:`load_dataset_argument` in their ``run``, so that
 ``--dataset``, ``--format`` and ``--device`` mean the same everywhere.
+Commands that run the plausibility audit call :func:`add_bound_arguments`
+for ``--peak-flops`` and ``--bandwidth``.
 """
 
 import os
 import sys
+import warnings
 from pathlib import Path
 
 from alphaflops.errors import DatasetError
@@ -16,10 +19,10 @@ PUBLISHED_MODEL_NAME = "published"
 _SNIFF_BYTES = 4096
 
 
-def add_dataset_arguments(parser, required=False):
+def add_dataset_arguments(parser):
     """Add ``--dataset``, ``--format`` and ``--device`` to an argument parser."""
     parser.add_argument(
-        "--dataset", metavar="PATH_OR_NAME", required=required,
+        "--dataset", metavar="PATH_OR_NAME",
         help="measurement file, or the name of a dataset bundled with alphaflops "
              "(see 'alphaflops datasets'); default: the default bundled dataset",
     )
@@ -151,6 +154,60 @@ def _column_mapping(text):
     return mapping
 
 
+def add_bound_arguments(parser, needs=None):
+    """Add ``--peak-flops`` and ``--bandwidth``, the rates behind the plausibility audit's bounds.
+
+    ``needs`` names the option without which the command does not run the
+    audit, e.g. ``"--leave-out-flagged"``, for the help text.
+    """
+    condition = "" if needs is None else f"; only with {needs}"
+    parser.add_argument(
+        "--peak-flops", metavar="FLOP_PER_S", type=_rate_parser("peak_flops"),
+        help="peak arithmetic rate in FLOP/s (e.g. 3.3e12) for the audit's compute bound; default: the FP32 "
+             f"peak derived from the dataset's hardware record, if any{condition}",
+    )
+    parser.add_argument(
+        "--bandwidth", metavar="BYTES_PER_S", type=_rate_parser("bandwidth"),
+        help="memory bandwidth in bytes/s (e.g. 3.2e11) for the audit's memory bound; default: the hardware "
+             f"record's bandwidth, if any{condition}",
+    )
+
+
+def check_bound_arguments(args, audit_runs, reason, fix):
+    """Reject ``--peak-flops`` and ``--bandwidth`` when the command will not run the audit.
+
+    ``reason`` completes "which ..." to say why the audit does not run, and
+    ``fix`` names the other way out, e.g. ``"add --leave-out-flagged"``.
+    """
+    values = {"--peak-flops": args.peak_flops, "--bandwidth": args.bandwidth}
+    given_options = [option for option, value in values.items() if value is not None]
+    if not given_options or audit_runs:
+        return
+    options = " and ".join(given_options)
+    verb = "apply" if len(given_options) > 1 else "applies"
+    raise ValueError(f"{options} only {verb} to the plausibility audit, which {reason}; "
+                     f"{fix} or leave {options} out")
+
+
+def _rate_parser(name):
+    """Return the argparse type that parses and checks the audit rate ``name``, ``peak_flops`` or ``bandwidth``."""
+    import argparse
+
+    def parse(text):
+        from alphaflops.plausibility import rate_error
+
+        try:
+            value = float(text)
+        except ValueError:
+            value = None
+        reason = rate_error(name, value)
+        if reason is not None:
+            raise argparse.ArgumentTypeError(f"invalid value {text}: {reason}")
+        return value
+
+    return parse
+
+
 def add_cross_validation_arguments(parser):
     """Add ``--cv``, ``--folds``, ``--seed`` and ``--group-by`` to an argument parser."""
     parser.add_argument(
@@ -197,19 +254,29 @@ def configure(parser):
         help="leave rows measured faster than the hardware allows (see 'alphaflops audit') "
              "out of every fit and metric",
     )
+    add_bound_arguments(parser)
 
 
 def run(args):
     from alphaflops import report
 
+    audit_runs = not args.no_audit or args.leave_out_flagged
+    check_bound_arguments(args, audit_runs, "--no-audit leaves out", "drop --no-audit")
     check_output_folder(args.out)
     dataset, path = load_dataset_argument(args)
     names = None if args.models is None else _split_names(args.models)
     models = report.default_models(names, X=dataset.X)
     plan = report.default_plan(dataset, args.cv, args.folds, args.seed, args.group_by)
 
-    built = report.build_report(dataset, models, plan, dataset_path=path, run_audit=not args.no_audit,
-                                leave_out_flagged=args.leave_out_flagged, progress=_print_progress)
+    # Records the NoBoundWarning of --leave-out-flagged; each model's own warnings are recorded in its entry.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        built = report.build_report(dataset, models, plan, dataset_path=path, run_audit=not args.no_audit,
+                                    leave_out_flagged=args.leave_out_flagged, progress=_print_progress,
+                                    peak_flops=args.peak_flops, bandwidth=args.bandwidth)
+    report.reissue_deprecations(caught)
+    for message in report.warning_messages(caught):
+        print(f"alphaflops report: warning: {message}", file=sys.stderr)
     try:
         written = report.write_report(built, args.out, figures=not args.no_figures)
     except OSError as error:
@@ -217,10 +284,7 @@ def run(args):
 
     print(report.format_table(built.data))
     if "audit" in built.data:
-        flagged = len(built.data["audit"].get("rows", []))
-        listed = " (listed in report.md)" if flagged else ""
-        print(f"\nplausibility audit: {flagged} of {len(dataset)} rows measured faster than the hardware bound"
-              f"{listed}")
+        print(f"\n{_audit_line(built.data['audit'], len(dataset))}")
     for name, entry in built.data["models"].items():
         if "error" in entry:
             print(f"alphaflops report: warning: model {name} not evaluated: {entry['error']}", file=sys.stderr)
@@ -229,6 +293,17 @@ def run(args):
     print(f"\nwrote {len(written)} files to {args.out}: report.json, report.md"
           f"{_figure_note(len(written) - 2)}", file=sys.stderr)
     return 0
+
+
+def _audit_line(audit, row_count):
+    from alphaflops.report import CLI_NO_BOUND_ADVICE
+
+    if not audit.get("bounds_applied"):
+        return (f"plausibility audit: no bound applied, so none of the {row_count} rows was checked; "
+                f"{CLI_NO_BOUND_ADVICE}")
+    flagged = len(audit.get("rows", []))
+    listed = " (listed in report.md)" if flagged else ""
+    return f"plausibility audit: {flagged} of {row_count} rows measured faster than the hardware bound{listed}"
 
 
 def _print_progress(message):
