@@ -16,11 +16,13 @@ from alphaflops.models import (
     AlphaFlopsRegressor,
     FlopsRegressor,
     PublishedAlphaModel,
+    RecommendedRegressor,
     fit_dataset,
     load_model,
     published_model,
 )
 from alphaflops.models.files import FORMAT_VERSION, REQUIRED_FIELDS
+from alphaflops.plausibility import fit_without_flagged
 
 
 @pytest.fixture(scope="module")
@@ -419,8 +421,6 @@ def test_fitted_parameters_lie_in_ranges(saved_models):
 
 @pytest.mark.parametrize("estimator", [FlopsRegressor(), AlphaFlopsRegressor()], ids=["flops", "alpha"])
 def test_excluded_rows_survive_save_and_load(t2000_path, tmp_path, estimator):
-    from alphaflops.plausibility import fit_without_flagged
-
     model, result = fit_without_flagged(estimator, load_dataset(t2000_path))
     path = tmp_path / "model.json"
 
@@ -439,3 +439,73 @@ def test_invalid_excluded_rows_rejected(saved_models, tmp_path):
 
     with pytest.raises(ModelFileError, match="excluded_rows"):
         load_model(path)
+
+
+def _drop_parameter(contents):
+    del contents["parameters"]["overhead"]
+
+
+def _string_parameter(contents):
+    contents["parameters"]["overhead"]["value"] = "0.2"
+
+
+def _negative_standard_error(contents):
+    contents["parameters"]["overhead"]["standard_error"] = -0.1
+
+
+def _short_feature_range(contents):
+    contents["feature_range"]["min"] = [1, 2, 3]
+
+
+def _inverted_feature_range(contents):
+    contents["feature_range"]["min"], contents["feature_range"]["max"] = (
+        contents["feature_range"]["max"],
+        contents["feature_range"]["min"],
+    )
+
+
+def _list_as_parameters(contents):
+    contents["parameters"] = []
+
+
+def _string_in_sample(contents):
+    contents["in_sample"]["mape"] = "low"
+
+
+@pytest.mark.parametrize(
+    "change",
+    [_drop_parameter, _string_parameter, _negative_standard_error, _short_feature_range,
+     _inverted_feature_range, _list_as_parameters, _string_in_sample],
+)
+def test_invalid_content_error_says_to_refit(saved_models, tmp_path, change):
+    contents = _saved_contents(saved_models["flops"], tmp_path)
+    change(contents)
+
+    with pytest.raises(ModelFileError, match="fit and save the model again$"):
+        load_model(_write(tmp_path, contents))
+
+
+def test_inverted_feature_range_names_columns(saved_models, tmp_path):
+    contents = _saved_contents(saved_models["flops"], tmp_path)
+    _inverted_feature_range(contents)
+
+    with pytest.raises(ModelFileError, match=r"in column\(s\) H, W, Cin, Cout"):
+        load_model(_write(tmp_path, contents))
+
+
+def test_disagreeing_excluded_rows_rejected(t2000_path, tmp_path):
+    model, _ = fit_without_flagged(RecommendedRegressor(interval_folds=0), load_dataset(t2000_path))
+    contents = _saved_contents(model, tmp_path)
+    contents["extras"]["excluded_rows"] = contents["extras"]["excluded_rows"][1:]
+
+    with pytest.raises(ModelFileError, match="list different rows"):
+        load_model(_write(tmp_path, contents))
+
+
+def test_changed_interval_levels_rejected(t2000, tmp_path):
+    model = fit_dataset(RecommendedRegressor(interval_folds=0), t2000)
+    contents = _saved_contents(model, tmp_path)
+    contents["extras"]["interval"]["levels"] = [value / 2 for value in contents["extras"]["interval"]["levels"]]
+
+    with pytest.raises(ModelFileError, match="extras.interval.levels"):
+        load_model(_write(tmp_path, contents))

@@ -256,7 +256,7 @@ def model_from_dict(contents):
     try:
         model._check_parameter_ranges(params)
     except ValueError as error:
-        raise ModelFileError(f"{error}; the file was edited or is corrupt, fit and save the model again") from None
+        raise corrupt_model_file(str(error)) from None
 
     model.params_ = params
     model.standard_errors_ = standard_errors
@@ -267,14 +267,17 @@ def model_from_dict(contents):
     model.hardware_ = _object(trained_on.get("hardware", {}), "trained_on.hardware")
     sha256 = trained_on.get("dataset_sha256")
     if sha256 is not None and not isinstance(sha256, str):
-        raise ModelFileError(f"trained_on.dataset_sha256 must be a string or null, got {sha256!r}")
+        raise corrupt_model_file(f"trained_on.dataset_sha256 must be a string or null, got {sha256!r}")
     model.dataset_sha256_ = sha256
     excluded = trained_on.get("excluded_rows", [])
     if not isinstance(excluded, list) or not all(isinstance(row, dict) for row in excluded):
-        raise ModelFileError(f"trained_on.excluded_rows must be a list of objects, got {excluded!r}")
+        raise corrupt_model_file(f"trained_on.excluded_rows must be a list of objects, got {excluded!r}")
     if excluded:
         model.excluded_rows_ = excluded
-    model._restore_model_file_extras(_object(contents.get("extras", {}), "extras"))
+    extras = _object(contents.get("extras", {}), "extras")
+    model._restore_model_file_extras(extras)
+    if "excluded_rows" in extras and "excluded_rows" in trained_on and extras["excluded_rows"] != excluded:
+        raise corrupt_model_file("trained_on.excluded_rows and extras.excluded_rows list different rows")
     return model
 
 
@@ -323,15 +326,15 @@ def _parameters(entries, expected_names):
     missing = [name for name in expected_names if name not in entries]
     extra = [name for name in entries if name not in expected_names]
     if missing or extra:
-        raise ModelFileError(
-            f"parameters do not match the settings: missing {missing or 'none'}, unexpected {extra or 'none'}"
+        raise corrupt_model_file(
+            f"parameters do not match the model kind: missing {missing or 'none'}, unexpected {extra or 'none'}"
         )
     params = {}
     standard_errors = {}
     for name in expected_names:
         entry = _object(entries[name], f"parameters.{name}")
         if "value" not in entry:
-            raise ModelFileError(f"parameter {name!r} has no value")
+            raise corrupt_model_file(f"parameter {name!r} has no value")
         params[name] = _finite_number(entry["value"], f"parameter {name!r}")
         standard_errors[name] = _standard_error(entry.get("standard_error"), name)
     return params, standard_errors
@@ -342,7 +345,7 @@ def _standard_error(value, name):
         return float("nan")
     value = _finite_number(value, f"standard error of {name!r}")
     if value < 0:
-        raise ModelFileError(f"standard error of {name!r} is {value!r}; it must be zero or positive")
+        raise corrupt_model_file(f"standard error of {name!r} is {value!r}; it must be zero or positive")
     return value
 
 
@@ -352,10 +355,14 @@ def _feature_range(entry):
     for side in ("min", "max"):
         values = entry.get(side)
         if not isinstance(values, list) or len(values) != 6:
-            raise ModelFileError(f"feature_range.{side} must be a list of 6 numbers, got {values!r}")
+            raise corrupt_model_file(f"feature_range.{side} must be a list of 6 numbers, got {values!r}")
         bounds.append(np.array([_finite_number(v, f"feature_range.{side}") for v in values], dtype=np.float64))
-    if np.any(bounds[0] > bounds[1]):
-        raise ModelFileError("feature_range.min exceeds feature_range.max in some column")
+    reversed_columns = np.flatnonzero(bounds[0] > bounds[1])
+    if reversed_columns.size:
+        from alphaflops.models.base import FEATURE_NAMES
+
+        names = ", ".join(FEATURE_NAMES[index] for index in reversed_columns)
+        raise corrupt_model_file(f"feature_range.min exceeds feature_range.max in column(s) {names}")
     return tuple(bounds)
 
 
@@ -366,7 +373,7 @@ def _in_sample(entry):
         if value is None:
             result[name] = float("nan")
         elif isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ModelFileError(f"in_sample.{name} must be a number or null, got {value!r}")
+            raise corrupt_model_file(f"in_sample.{name} must be a number or null, got {value!r}")
         else:
             result[name] = value
     return result
@@ -374,14 +381,19 @@ def _in_sample(entry):
 
 def _finite_number(value, field):
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ModelFileError(f"{field} must be a number, got {value!r}")
+        raise corrupt_model_file(f"{field} must be a number, got {value!r}")
     value = float(value)
     if not math.isfinite(value):
-        raise ModelFileError(f"{field} is {value!r}, not a finite number; the model file is corrupt, fit and save it again")
+        raise corrupt_model_file(f"{field} is {value!r}, not a finite number")
     return value
 
 
 def _object(value, field):
     if not isinstance(value, dict):
-        raise ModelFileError(f"field {field} must be a JSON object, got {type(value).__name__}")
+        raise corrupt_model_file(f"field {field} must be a JSON object, got {type(value).__name__}")
     return value
+
+
+def corrupt_model_file(problem):
+    """Return the ModelFileError for invalid model file content, ending with the fix."""
+    return ModelFileError(f"{problem}; the file was edited or is corrupt, fit and save the model again")

@@ -56,6 +56,7 @@ from sklearn.exceptions import ConvergenceWarning
 from alphaflops.errors import ModelFileError
 from alphaflops.models import _trees
 from alphaflops.models.base import CostModel
+from alphaflops.models.files import corrupt_model_file
 from alphaflops.models.intervals import IntervalMixin, error_quantiles, interval_from_extras, interval_to_extras
 from alphaflops.models.recommended import PARAMETER_NAMES as PHYSICS_PARAMETER_NAMES
 from alphaflops.models.recommended import RecommendedRegressor, recommended_time, upgrade_parameter_entries
@@ -317,15 +318,18 @@ class HybridRegressor(IntervalMixin, CostModel):
     def _restore_model_file_extras(self, extras):
         correction = extras.get("correction")
         if not isinstance(correction, dict) or "trees" not in correction:
-            raise ModelFileError("hybrid model file lacks extras.correction.trees, the learned correction")
+            raise corrupt_model_file("hybrid model file lacks extras.correction.trees, the learned correction")
         if correction.get("feature_names") != list(FEATURE_NAMES):
             raise ModelFileError(
                 f"hybrid model file uses correction features {correction.get('feature_names')!r}, but this "
                 f"alphaflops computes {list(FEATURE_NAMES)!r}; refit the model with this version"
             )
-        ensemble = _trees.from_json(correction["trees"])
+        try:
+            ensemble = _trees.from_json(correction["trees"])
+        except ModelFileError as error:
+            raise corrupt_model_file(f"hybrid model file: {error}") from None
         if ensemble.n_features != len(FEATURE_NAMES):
-            raise ModelFileError(
+            raise corrupt_model_file(
                 f"hybrid model file: the trees expect {ensemble.n_features} features, "
                 f"but the correction has {len(FEATURE_NAMES)}"
             )
@@ -334,12 +338,12 @@ class HybridRegressor(IntervalMixin, CostModel):
         self.interval_quantiles_, self.interval_source_ = interval_from_extras(extras, "hybrid")
         excluded = extras.get("excluded_rows", [])
         if not isinstance(excluded, list) or not all(isinstance(row, dict) for row in excluded):
-            raise ModelFileError(f"hybrid model file: extras.excluded_rows must be a list of objects, got {excluded!r}")
+            raise corrupt_model_file(f"hybrid model file: extras.excluded_rows must be a list of objects, got {excluded!r}")
         self.excluded_rows_ = [dict(row) for row in excluded]
 
         weight = self.params_["correction_weight"]
         if not 0 <= weight <= 1:
-            raise ModelFileError(f"hybrid model file: correction_weight is {weight!r}; it must lie in [0, 1]")
+            raise corrupt_model_file(f"hybrid model file: correction_weight is {weight!r}; it must lie in [0, 1]")
 
 
 def _best_weight(y, physics, correction):
@@ -367,12 +371,12 @@ def _feature_range_from_extras(correction):
             and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
         )
         if not valid or not np.all(np.isfinite(values)):
-            raise ModelFileError(
+            raise corrupt_model_file(
                 f"hybrid model file: extras.correction.{side} must be {len(FEATURE_NAMES)} finite numbers"
             )
         bounds.append(np.asarray(values, dtype=np.float64))
     if np.any(bounds[0] > bounds[1]):
-        raise ModelFileError("hybrid model file: extras.correction.feature_min exceeds feature_max")
+        raise corrupt_model_file("hybrid model file: extras.correction.feature_min exceeds feature_max")
     return tuple(bounds)
 
 

@@ -9,12 +9,12 @@ by the exponentials of the (1 - c) / 2 and (1 + c) / 2 quantiles.
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from alphaflops.errors import ModelFileError
+from alphaflops.models.files import corrupt_model_file
 
 #: Quantile levels at which the held-out log errors are stored: 0, 0.005, ..., 1.
 INTERVAL_LEVELS = np.linspace(0.0, 1.0, 201)
 
-#: Where the stored errors come from.
+#: Origins of the stored errors: refits without blocks of rows, or the fit itself.
 INTERVAL_SOURCES = ("held-out blocks", "in-sample")
 
 
@@ -88,28 +88,41 @@ def interval_from_extras(extras, kind):
 
     Raises
     ------
-    ModelFileError
+    alphaflops.errors.ModelFileError
         If the object is missing or malformed.
     """
     interval = extras.get("interval")
     if not isinstance(interval, dict):
-        raise ModelFileError(f"{kind} model file lacks extras.interval; fit and save the model again")
+        raise _invalid(kind, "lacks extras.interval, an object")
 
-    try:
-        quantiles = np.asarray(interval["log_error_quantiles"], dtype=np.float64)
-    except (KeyError, TypeError, ValueError) as error:
-        raise ModelFileError(f"{kind} model file has an invalid extras.interval field: {error!r}") from None
-    if quantiles.shape != INTERVAL_LEVELS.shape or not np.all(np.isfinite(quantiles)):
-        raise ModelFileError(
-            f"{kind} model file: 'log_error_quantiles' must be {INTERVAL_LEVELS.size} finite numbers"
-        )
+    levels = interval.get("levels", INTERVAL_LEVELS.tolist())
+    if not _same_numbers(levels, INTERVAL_LEVELS):
+        raise _invalid(kind, f"extras.interval.levels must be the {INTERVAL_LEVELS.size} levels 0, 0.005, ..., 1")
+
+    quantiles = interval.get("log_error_quantiles")
+    if not _finite_numbers(quantiles, INTERVAL_LEVELS.size):
+        raise _invalid(kind, f"'log_error_quantiles' must be {INTERVAL_LEVELS.size} finite numbers")
+    quantiles = np.asarray(quantiles, dtype=np.float64)
     if np.any(np.diff(quantiles) < 0):
-        raise ModelFileError(f"{kind} model file: 'log_error_quantiles' must be non-decreasing")
+        raise _invalid(kind, "'log_error_quantiles' must be non-decreasing")
 
     source = interval.get("source")
     if source not in INTERVAL_SOURCES:
-        raise ModelFileError(
-            f"{kind} model file: extras.interval.source is {source!r}; expected one of "
-            f"{', '.join(repr(name) for name in INTERVAL_SOURCES)}"
-        )
+        expected = ", ".join(repr(name) for name in INTERVAL_SOURCES)
+        raise _invalid(kind, f"extras.interval.source is {source!r}; expected one of {expected}")
     return quantiles, source
+
+
+def _finite_numbers(values, size):
+    if not isinstance(values, list) or len(values) != size:
+        return False
+    is_number = [isinstance(value, (int, float)) and not isinstance(value, bool) for value in values]
+    return all(is_number) and bool(np.all(np.isfinite(np.asarray(values, dtype=np.float64))))
+
+
+def _same_numbers(values, expected):
+    return _finite_numbers(values, expected.size) and np.allclose(values, expected, rtol=0, atol=1e-12)
+
+
+def _invalid(kind, problem):
+    return corrupt_model_file(f"{kind} model file: {problem}")
