@@ -568,3 +568,29 @@ def test_cli_rejects_huge_dataset_size(tmp_path, capsys, command):
     assert "plot 'sweep', line 0, row 1: Cin = 1000...0000 (401 digits) is too large" in error
     assert "Traceback" not in error
     assert "OverflowError" not in error
+
+
+def test_missing_dataset_error_says_what_to_do(tmp_path):
+    with pytest.raises(FileNotFoundError, match="run 'alphaflops datasets' for the bundled names"):
+        load_dataset(tmp_path / "missing.pickle")
+
+
+def test_folder_as_dataset_error_says_what_to_do(tmp_path):
+    with pytest.raises(DatasetError, match="pass the path of a dataset file inside it"):
+        load_dataset(tmp_path)
+
+
+def test_binary_file_error_says_what_to_do(tmp_path):
+    path = tmp_path / "random.bin"
+    path.write_bytes(bytes(range(256)) * 4)
+
+    with pytest.raises(DatasetError, match="pass a measurement file in one of those formats"):
+        load_dataset(path)
+
+
+def test_other_json_error_says_what_to_do(tmp_path):
+    path = tmp_path / "other.json"
+    path.write_text('{"format": "something-else"}')
+
+    with pytest.raises(DatasetError, match="pass a dataset file written by the harness"):
+        load_dataset(path)

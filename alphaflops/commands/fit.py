@@ -46,7 +46,8 @@ def run(args):
     check_output_file(args.out, "--out", "model.json")
     dataset, path = load_dataset_argument(args)
     model = kinds[kind]()
-    print(f"alphaflops fit: fitting {kind} on {len(dataset)} rows", file=sys.stderr, flush=True)
+    audited = " before the audit" if args.leave_out_flagged else ""
+    print(f"alphaflops fit: fitting {kind} on {len(dataset)} rows{audited}", file=sys.stderr, flush=True)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         if args.leave_out_flagged:

@@ -97,8 +97,11 @@ def _resolve_path(path_or_name):
     if bundled is not None:
         return Path(bundled)
     if path.exists():
-        raise DatasetError(f"{path} is not a file")
-    raise FileNotFoundError(f"dataset {str(path_or_name)!r} not found: no such file and no bundled dataset of that name")
+        raise DatasetError(f"{path} is not a file; pass the path of a dataset file inside it")
+    raise FileNotFoundError(
+        f"dataset {str(path_or_name)!r} not found: no such file and no bundled dataset of that name; "
+        "check the path, or run 'alphaflops datasets' for the bundled names"
+    )
 
 
 def _resolve_bundled(name):
@@ -140,7 +143,7 @@ def detect_format(data, path="data", has_columns=False):
         if error.start < len(head) - 4:
             raise DatasetError(
                 f"{path} is not a dataset file: not a pickle (protocol 2 or later), JSON or CSV "
-                f"(binary data starting {data[:8]!r})"
+                f"(binary data starting {data[:8]!r}); pass a measurement file in one of those formats"
             ) from None
         text = head[: error.start].decode("utf-8-sig")
 

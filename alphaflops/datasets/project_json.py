@@ -157,7 +157,10 @@ def check_format(document, path):
     """Raise DatasetError unless ``document`` is an alphaflops dataset this version reads."""
     if not isinstance(document, dict) or document.get("format") != FORMAT_NAME:
         found = document.get("format") if isinstance(document, dict) else type(document).__name__
-        raise DatasetError(f"{path} is not an alphaflops dataset file: its format is {found!r}, not {FORMAT_NAME!r}")
+        raise DatasetError(
+            f"{path} is not an alphaflops dataset file: its format is {found!r}, not {FORMAT_NAME!r}; "
+            "pass a dataset file written by the harness or by Dataset.to_json"
+        )
 
     version = document.get("version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:

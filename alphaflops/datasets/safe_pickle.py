@@ -92,4 +92,6 @@ def safe_loads(data, source="pickle"):
     except EOFError:
         raise DatasetError(f"{source} is not a complete pickle: the data ends early (truncated file?)") from None
     except (pickle.UnpicklingError, ValueError, TypeError, AttributeError, IndexError, KeyError) as error:
-        raise DatasetError(f"{source} is not a valid pickle: {error}") from None
+        raise DatasetError(
+            f"{source} is not a valid pickle: {error}; check that the file is the dataset pickle, not damaged"
+        ) from None
