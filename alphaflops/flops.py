@@ -138,6 +138,34 @@ def check_row_sizes(columns, names):
         )
 
 
+def size_rule_masks(dims):
+    """Apply the size rule to each value and each row of a float array.
+
+    Parameters
+    ----------
+    dims : numpy.ndarray, shape (n, 6), float64
+        Columns H, W, Cin, Cout, K1, K2.
+
+    Returns
+    -------
+    valid_values : numpy.ndarray of bool, shape (n, 6)
+        True where the value is a finite integer from 1 to :data:`MAX_DIMENSION`.
+    valid_rows : numpy.ndarray of bool, shape (n,)
+        True where every value of the row is valid and the row has at most
+        :data:`MAX_ROW_MACS` MACs.
+    """
+    finite = np.isfinite(dims)
+    whole = np.floor(np.where(finite, dims, 0.0)) == dims
+    valid_values = finite & whole & (dims >= 1) & (dims <= MAX_DIMENSION)
+
+    # With every column in range the float64 product cannot overflow. It is
+    # below 2**53 exactly when the integer product is, because every partial
+    # product below 2**53 is exact and rounding never moves a value across 2**53.
+    macs = np.prod(np.where(valid_values, dims, 1.0), axis=1)
+    valid_rows = valid_values.all(axis=1) & (macs <= MAX_ROW_MACS)
+    return valid_values, valid_rows
+
+
 def find_invalid_size(dims):
     """Locate the first row of a float array that breaks the size rule.
 
@@ -153,15 +181,7 @@ def find_invalid_size(dims):
         the first invalid column in it (``None`` when only the product of
         the columns is too large) and the number of invalid rows.
     """
-    finite = np.isfinite(dims)
-    whole = np.floor(np.where(finite, dims, 0.0)) == dims
-    valid = finite & whole & (dims >= 1) & (dims <= MAX_DIMENSION)
-
-    # With every column in range the float64 product cannot overflow. It is
-    # below 2**53 exactly when the integer product is, because every partial
-    # product below 2**53 is exact and rounding never moves a value across 2**53.
-    macs = np.prod(np.where(valid, dims, 1.0), axis=1)
-    row_valid = valid.all(axis=1) & (macs <= MAX_ROW_MACS)
+    valid, row_valid = size_rule_masks(dims)
     bad_rows = np.flatnonzero(~row_valid)
     if bad_rows.size == 0:
         return None
