@@ -18,6 +18,7 @@ data in seconds instead of milliseconds gives the same relative predictions.
 """
 
 import math
+import numbers
 import warnings
 from typing import NamedTuple
 
@@ -25,15 +26,24 @@ import numpy as np
 from scipy.optimize import least_squares
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils.validation import check_is_fitted, check_non_negative, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
+from alphaflops.flops import MAX_DIMENSION, MAX_ROW_MACS, describe_value, size_rule_masks
 from alphaflops.models import files
 
 N_FEATURES = 6
 FEATURE_NAMES = ("H", "W", "Cin", "Cout", "K1", "K2")
 LOSSES = ("linear", "soft_l1", "huber", "cauchy", "arctan")
 
+# Input errors list the indices of up to _MAX_ROWS_SHOWN invalid rows and
+# the values of the first _MAX_VALUES_SHOWN of them.
 _MAX_ROWS_SHOWN = 10
+_MAX_VALUES_SHOWN = 3
+
+# Rows per block of the fast size-rule check. A block of 4096 rows of six
+# float64 values is 192 KiB, small enough to stay in the L2 cache of current
+# x86 and ARM cores while each of the block's checks reads it.
+_CHECK_BLOCK_ROWS = 4096
 
 # The solver's lower bound for a parameter that must stay above ``low``:
 # this fraction of the parameter's typical size above it, so that the
@@ -130,7 +140,9 @@ class CostModel(RegressorMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n, 6)
-            Layer rows: H, W, Cin, Cout, K1, K2, all positive.
+            Layer rows: H, W, Cin, Cout, K1, K2, each an integer from 1 to
+            2**31 - 1, with at most 2**53 - 1 MACs (their product) per row,
+            as in alphaflops datasets.
         y : array-like of shape (n,)
             Measured times, positive, in any unit (milliseconds by
             convention); predictions come out in the same unit.
@@ -138,6 +150,11 @@ class CostModel(RegressorMixin, BaseEstimator):
         Returns
         -------
         self
+
+        Raises
+        ------
+        ValueError
+            For invalid rows or times, naming the first of them.
         """
         X, y = self._validate_training_data(X, y)
         self._check_settings()
@@ -161,7 +178,8 @@ class CostModel(RegressorMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n, 6)
-            Layer rows: H, W, Cin, Cout, K1, K2, all positive.
+            Layer rows as for :meth:`fit`. Use :meth:`predict_jax` for
+            non-integer sizes.
 
         Returns
         -------
@@ -172,8 +190,9 @@ class CostModel(RegressorMixin, BaseEstimator):
         Raises
         ------
         ValueError
-            For invalid rows, or if the formula gives a non-positive or
-            non-finite time for some row (named in the message).
+            For invalid rows, naming the first of them, or if the formula
+            gives a non-positive or non-finite time for some row (named in
+            the message).
         """
         check_is_fitted(self)
         X = self._validate_rows(X, reset=False)
@@ -298,39 +317,93 @@ class CostModel(RegressorMixin, BaseEstimator):
 
     # Input validation -------------------------------------------------------
 
+    # scikit-learn's validate_data still checks shapes, dtypes, a missing y
+    # and the number of features, with its standard messages. NaN, infinity
+    # and negative values are checked here instead, so that the message names
+    # the rows. These messages keep the words that scikit-learn's estimator
+    # checks match: "NaN", "inf" and "Negative values in data passed to".
+
     def _validate_training_data(self, X, y):
-        # scikit-learn's checks first (missing y, NaN/inf, shapes, negative
-        # values), so that their standard messages reach the caller unchanged,
-        # then the checks specific to layer rows.
-        X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=True, ensure_min_samples=2)
-        check_non_negative(X, f"{type(self).__name__} (X)")
-        check_non_negative(y, f"{type(self).__name__} (y)")
-        X = self._check_layer_rows(X)
-        _require_rows(y > 0, "y", "contains zero times; every measured time must be positive", y)
+        # scikit-learn rejects NaN in y without naming a row and lets strings
+        # in y through to a numpy error, so y is checked before it.
+        _check_target_values(y)
+        X, y = validate_data(
+            self, X, y, dtype=np.float64, y_numeric=True, ensure_min_samples=2, ensure_all_finite=False
+        )
+        X = self._check_layer_rows(X, predicting=False)
+        self._check_times(y)
         return X, y
 
     def _validate_rows(self, X, reset):
-        X = validate_data(self, X, dtype=np.float64, reset=reset)
-        # The common case costs one pass over X, because prediction
-        # throughput matters for million-row inputs.
-        if X.shape[1] == N_FEATURES and X.min() > 0:
-            return X
-        check_non_negative(X, type(self).__name__)
-        return self._check_layer_rows(X)
+        X = validate_data(self, X, dtype=np.float64, reset=reset, ensure_all_finite=False)
+        return self._check_layer_rows(X, predicting=True)
 
-    def _check_layer_rows(self, X):
+    def _check_layer_rows(self, X, predicting):
+        """Return ``X`` if every row follows the size rule of :mod:`alphaflops.flops`, else raise ValueError.
+
+        The size rule is the one that the dataset loader applies: every size
+        is an integer from 1 to 2**31 - 1 and every row has at most
+        2**53 - 1 MACs. The message names the first invalid rows, their
+        values and what to do.
+        """
+        # Prediction throughput matters for million-row inputs, so valid rows
+        # cost one blocked pass over X, and only invalid ones reach the
+        # whole-array checks below that find the rows to name.
+        if X.shape[1] == N_FEATURES and _rows_follow_size_rule(X):
+            return X
+
+        model_name = type(self).__name__
+        _require_finite(X, "X", "H, W, Cin, Cout, K1 and K2 must be finite, so remove these rows or fix their sizes")
+
+        negative = np.any(X < 0, axis=1)
+        if negative.any():
+            raise ValueError(
+                f"Negative values in data passed to {model_name} (X) in {_describe_rows(negative, 'X', X)}; "
+                "H, W, Cin, Cout, K1 and K2 must be positive integers, so fix or remove these rows"
+            )
+
         if X.shape[1] != N_FEATURES:
             raise ValueError(
-                f"{type(self).__name__} expects 6 features per row (H, W, Cin, Cout, K1, K2), "
-                f"got {X.shape[1]} feature(s)"
+                f"{model_name} expects 6 features per row (H, W, Cin, Cout, K1, K2), got {X.shape[1]} feature(s)"
             )
-        _require_rows(
-            np.all(X > 0, axis=1),
-            "X",
-            "contains a zero size; H, W, Cin, Cout, K1 and K2 must all be positive",
-            X,
+
+        zero = np.any(X == 0, axis=1)
+        if zero.any():
+            raise ValueError(
+                f"X contains a zero size in {_describe_rows(zero, 'X', X)}; H, W, Cin, Cout, K1 and K2 "
+                "must all be positive, so remove these rows (an empty layer takes no time) or fix their sizes"
+            )
+
+        valid_values, valid_rows = size_rule_masks(X)
+        if valid_rows.all():
+            return X
+
+        def size_problem(row):
+            return _size_rule_problem(X[row], valid_values[row])
+
+        advice = "fix or remove these rows"
+        if predicting:
+            advice += "; predict_jax accepts non-integer sizes, for example those of a continuous relaxation"
+        raise ValueError(
+            f"X has invalid layer sizes in {_describe_rows(~valid_rows, 'X', X, size_problem)}; "
+            f"every size must be an integer from 1 to {MAX_DIMENSION} (2**31 - 1) and every row at most "
+            f"{MAX_ROW_MACS} (2**53 - 1) MACs (H*W*Cin*Cout*K1*K2), the rule that load_dataset applies; {advice}"
         )
-        return X
+
+    def _check_times(self, y):
+        """Raise ValueError naming the rows of finite float ``y`` that are not positive."""
+        negative = y < 0
+        if negative.any():
+            raise ValueError(
+                f"Negative values in data passed to {type(self).__name__} (y) in {_describe_rows(negative, 'y', y)}; "
+                "measured times must be positive, so fix the sign of these times or remove these rows"
+            )
+        zero = y == 0
+        if zero.any():
+            raise ValueError(
+                f"y contains zero times in {_describe_rows(zero, 'y', y)}; every measured time must be positive, "
+                "so remove these rows or fix their times"
+            )
 
 
 class LeastSquaresCostModel(CostModel):
@@ -498,13 +571,143 @@ def _check_predictions(predictions, X):
     )
 
 
-def _require_rows(ok, name, problem, values):
-    bad = np.flatnonzero(~ok)
-    if bad.size == 0:
+def _rows_follow_size_rule(X):
+    """Return True if every row of ``X``, a float64 array of shape (n, 6), follows the size rule.
+
+    The rule is that of :func:`alphaflops.flops.size_rule_masks`, checked
+    block by block so that X is read from memory once, not once per check.
+    False means only that some row is invalid, and ``size_rule_masks``
+    finds which.
+    """
+    n_rows = len(X)
+    buffer_rows = min(n_rows, _CHECK_BLOCK_ROWS)
+    floors = np.empty((buffer_rows, N_FEATURES))
+    macs = np.empty(buffer_rows)
+    for start in range(0, n_rows, _CHECK_BLOCK_ROWS):
+        block = X[start : start + _CHECK_BLOCK_ROWS]
+        size = len(block)
+
+        # NaN fails both comparisons.
+        if not (block.min() >= 1 and block.max() <= MAX_DIMENSION):
+            return False
+        np.floor(block, out=floors[:size])
+        if not np.array_equal(floors[:size], block):
+            return False
+
+        # Whole values up to 2**31 - 1 cannot overflow the product, and the
+        # float64 product exceeds 2**53 - 1 exactly when the integer one does.
+        block_macs = macs[:size]
+        np.multiply(block[:, 0], block[:, 1], out=block_macs)
+        for column in range(2, N_FEATURES):
+            np.multiply(block_macs, block[:, column], out=block_macs)
+        if block_macs.max() > MAX_ROW_MACS:
+            return False
+    return True
+
+
+def _size_rule_problem(row, valid_values):
+    """Return which part of the size rule a row breaks, for example "Cin = 100.5 is not an integer"."""
+    bad_columns = np.flatnonzero(~valid_values)
+    if bad_columns.size == 0:
+        return f"{float(np.prod(row)):.4g} MACs, above 2**53 - 1"
+
+    column = int(bad_columns[0])
+    value = float(row[column])
+    if value < 1:
+        problem = "is below 1"
+    elif value > MAX_DIMENSION:
+        problem = "is above 2**31 - 1"
+    else:
+        problem = "is not an integer"
+    return f"{FEATURE_NAMES[column]} = {value!r} {problem}"
+
+
+def _describe_rows(bad, name, values, explain=None):
+    """Name the rows where ``bad`` is True, for example "rows 3, 7 (y[3] = 0.0; y[7] = 0.0)".
+
+    Lists up to ``_MAX_ROWS_SHOWN`` row indices and the values of the first
+    ``_MAX_VALUES_SHOWN`` rows. ``explain(row)``, when given, returns text
+    that follows a row's values.
+    """
+    rows = np.flatnonzero(bad)
+    listed = ", ".join(str(row) for row in rows[:_MAX_ROWS_SHOWN])
+    if rows.size > _MAX_ROWS_SHOWN:
+        listed += f" and {rows.size - _MAX_ROWS_SHOWN} more"
+
+    value_texts = []
+    for row in rows[:_MAX_VALUES_SHOWN]:
+        # tolist() turns a numpy row or scalar into Python numbers, which print without "np.float64(...)".
+        value = values[row]
+        value = value.tolist() if isinstance(value, (np.ndarray, np.generic)) else value
+        text = f"{name}[{row}] = {value if isinstance(value, list) else describe_value(value)}"
+        if explain is not None:
+            text += f": {explain(row)}"
+        value_texts.append(text)
+    return f"rows {listed} ({'; '.join(value_texts)})"
+
+
+def _require_finite(values, name, advice):
+    """Raise ValueError naming the rows of a float array that contain NaN, else those that contain infinity.
+
+    The message starts with scikit-learn's "Input X contains NaN" or
+    "Input X contains infinity" (with ``name`` for X).
+    """
+    finite = np.isfinite(values)
+    if finite.all():
         return
-    shown = ", ".join(str(row) for row in bad[:_MAX_ROWS_SHOWN])
-    more = f" and {bad.size - _MAX_ROWS_SHOWN} more" if bad.size > _MAX_ROWS_SHOWN else ""
-    raise ValueError(f"{name} {problem}; rows {shown}{more}")
+
+    rows_with = np.isnan(values)
+    problem = "NaN"
+    if not rows_with.any():
+        rows_with = ~finite
+        problem = "infinity"
+    if rows_with.ndim == 2:
+        rows_with = rows_with.any(axis=1)
+    raise ValueError(f"Input {name} contains {problem} in {_describe_rows(rows_with, name, values)}; {advice}")
+
+
+def _check_target_values(y):
+    """Raise ValueError naming the rows of ``y`` that are not finite numbers.
+
+    Strings, bools and other objects that are not real numbers are rejected,
+    as the dataset loader rejects them, although numpy converts numeric
+    strings. A missing ``y``, complex values and shapes other than (n,) and
+    (n, 1) are left to scikit-learn's checks.
+    """
+    if y is None:
+        return
+    times = np.asarray(y)
+    if times.ndim == 2 and times.shape[1] == 1:
+        times = times[:, 0]
+    if times.ndim != 1 or times.dtype.kind == "c":
+        return
+
+    if times.dtype.kind not in "iuf":
+        items = times.tolist()
+        is_number = np.array(
+            [isinstance(item, numbers.Real) and not isinstance(item, (bool, np.bool_)) for item in items], dtype=bool
+        )
+        if not is_number.all():
+            original_values = np.empty(len(items), dtype=object)
+            original_values[:] = items
+            raise ValueError(
+                f"y contains values that are not numbers in {_describe_rows(~is_number, 'y', original_values)}; "
+                "measured times must be int or float values, so convert them, for example with "
+                "np.asarray(y, dtype=float)"
+            )
+        times = np.array([_float_or_infinity(item) for item in items], dtype=np.float64)
+
+    if times.dtype.kind == "f":
+        advice = "every measured time must be a positive finite number, so remove these rows or fix their times"
+        _require_finite(times, "y", advice)
+
+
+def _float_or_infinity(number):
+    """Convert a real number to float, giving ``inf`` (with its sign) for an integer too large for float64."""
+    try:
+        return float(number)
+    except OverflowError:
+        return math.inf if number > 0 else -math.inf
 
 
 def fit_dataset(estimator, dataset):
