@@ -340,6 +340,58 @@ def test_huge_integer_time_reads_as_infinity(t2000):
         FlopsRegressor().fit(t2000.X, y)
 
 
+# Times that the solver cannot start from ---------------------------------------------
+
+
+@pytest.mark.parametrize("estimator", LEAST_SQUARES_ESTIMATORS, ids=_name)
+def test_tiny_time_names_row_before_solver(t2000, estimator):
+    y = _times_with(t2000, 1e-300)
+
+    with pytest.raises(ValueError, match=r"cannot start the fit.* in rows 7 \(y\[7\] = 1e-300\)"):
+        clone(estimator).fit(t2000.X, y)
+
+
+@pytest.mark.parametrize("estimator", LEAST_SQUARES_ESTIMATORS, ids=_name)
+def test_tiny_time_message_suggests_time_unit(t2000, estimator):
+    y = _times_with(t2000, 1e-300)
+
+    with pytest.raises(ValueError, match="check the unit of y"):
+        clone(estimator).fit(t2000.X, y)
+
+
+def test_hybrid_tiny_time_names_row(t2000):
+    # The hybrid model fits the recommended model first, which runs the check.
+    y = _times_with(t2000, 1e-300)
+
+    with pytest.raises(ValueError, match=r"cannot start the fit.* in rows 7 \(y\[7\] = 1e-300\)"):
+        HybridRegressor(inner_folds=0).fit(t2000.X, y)
+
+
+def test_all_tiny_times_name_nonfinite_start(t2000):
+    # flop_rate starts at a quantile of FLOPs / y, which overflows for times near 1e-300.
+    with pytest.raises(ValueError, match=r"starting values flop_rate = (nan|inf) are not finite"):
+        RecommendedRegressor(interval_folds=0).fit(t2000.X, t2000.y * 1e-300)
+
+
+def test_infinite_start_jacobian_raises(t2000):
+    # The residuals stay finite, but d(prediction)/d(beta) overflows at the start.
+    with pytest.raises(ValueError, match="cannot start the fit"):
+        AlphaFlopsRegressor().fit(t2000.X, t2000.y * 1e300)
+
+
+def test_overflowing_squared_residual_rejected(t2000):
+    # The residual, about 4e155, is finite, but its square is not.
+    with pytest.raises(ValueError, match=r"rows 7 \(y\[7\] = 1e-156\)"):
+        FlopsRegressor().fit(t2000.X, _times_with(t2000, 1e-156))
+
+
+@pytest.mark.parametrize("scale", [1e-6, 1e6])
+def test_other_time_units_fit(t2000, scale):
+    fitted = FlopsRegressor().fit(t2000.X, t2000.y * scale)
+
+    assert fitted.params_["time_per_gflop"] > 0
+
+
 # Messages ---------------------------------------------------------------------------------
 
 
@@ -350,8 +402,9 @@ def test_huge_integer_time_reads_as_infinity(t2000):
         ((0, 0, -1.0), None),
         ((4, 2, 100.5), None),
         (None, (7, -1.0)),
+        (None, (7, 1e-300)),
     ],
-    ids=["nan", "negative-size", "fractional", "negative-time"],
+    ids=["nan", "negative-size", "fractional", "negative-time", "tiny-time"],
 )
 def test_messages_show_plain_numbers(t2000, X_change, y_change):
     X = t2000.X.copy()

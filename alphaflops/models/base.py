@@ -41,8 +41,9 @@ _MAX_ROWS_SHOWN = 10
 _MAX_VALUES_SHOWN = 3
 
 # Rows per block of the fast size-rule check. A block of 4096 rows of six
-# float64 values is 192 KiB, small enough to stay in the L2 cache of current
-# x86 and ARM cores while each of the block's checks reads it.
+# float64 values is 192 KiB, small enough to stay in the L2 cache (256 KiB
+# or more on most current server and desktop cores) while each of the
+# block's checks reads it.
 _CHECK_BLOCK_ROWS = 4096
 
 # The solver's lower bound for a parameter that must stay above ``low``:
@@ -154,11 +155,14 @@ class CostModel(RegressorMixin, BaseEstimator):
         Raises
         ------
         ValueError
-            For invalid rows or times, naming the first of them.
+            For invalid rows or times, naming the first of them, or if the
+            fit's starting point gives residuals that are not finite (times
+            far too small or large for their rows, usually a wrong unit).
         """
         X, y = self._validate_training_data(X, y)
         self._check_settings()
         self._check_training_rows(X, y)
+        self._check_starting_point(X, y)
 
         params, standard_errors = self._fit_rows(X, y)
         self.params_ = {name: float(value) for name, value in params.items()}
@@ -291,6 +295,9 @@ class CostModel(RegressorMixin, BaseEstimator):
                 f"{type(self).__name__} has {n_parameters} parameters and needs at least "
                 f"{n_parameters + 1} rows to fit them and their standard errors; got {len(y)} row(s)"
             )
+
+    def _check_starting_point(self, X, y):
+        """Raise ValueError if the fit cannot start on valid rows; called after ``_check_training_rows``."""
 
     def _fit_rows(self, X, y):
         """Fit validated rows; return (params, standard_errors), dicts by parameter name."""
@@ -430,6 +437,44 @@ class LeastSquaresCostModel(CostModel):
     - optionally ``_jacobian(theta, X)``: d(prediction)/d(theta), shape (n, p).
       Without it the Jacobian is taken by central differences.
     """
+
+    def _check_starting_point(self, X, y):
+        """Raise ValueError naming the rows whose residuals are unusable at ``_initial_params``.
+
+        ``scipy.optimize.least_squares`` (checked with scipy 1.17) rejects
+        residuals that are not finite at its starting point, but names no
+        row. A finite residual whose square overflows, or a Jacobian entry
+        that is not finite, fails later with "array must not contain infs
+        or NaNs", so both are rejected here too. Such times, far too small
+        or large for their rows, usually come from a wrong time unit.
+        Subclasses that override ``_fit_rows`` get the check as long as they
+        define ``_initial_params`` and ``_formula``.
+        """
+        with np.errstate(all="ignore"):
+            start = np.asarray(self._initial_params(X, y), dtype=np.float64)
+            residuals = self._formula(start, X, np) / y - 1.0
+            jacobian = self._prediction_jacobian(start, X) / y[:, None]
+            cost = residuals @ residuals
+        finite_jacobian = np.all(np.isfinite(jacobian), axis=1)
+        if np.isfinite(cost) and finite_jacobian.all():
+            return
+
+        # Below this size n residuals cannot make the sum of squares
+        # overflow, so at least one row exceeds it whenever the cost does.
+        largest_safe = math.sqrt(np.finfo(np.float64).max / len(y))
+        with np.errstate(invalid="ignore"):
+            bad = ~(np.abs(residuals) <= largest_safe) | ~finite_jacobian
+        names = self._parameter_names()
+        nonfinite_starts = [f"{name} = {float(value)!r}" for name, value in zip(names, start) if not np.isfinite(value)]
+        start_note = ""
+        if nonfinite_starts:
+            start_note = f" The data-derived starting values {', '.join(nonfinite_starts)} are not finite."
+        raise ValueError(
+            f"{type(self).__name__} cannot start the fit, because at its starting point the relative residuals "
+            f"prediction / y - 1 are not finite or too large to square in {_describe_rows(bad, 'y', y)}.{start_note} "
+            "Times this small or this large for their layers usually come from a wrong time unit, so check "
+            "the unit of y (milliseconds by convention) or remove these rows."
+        )
 
     def _fit_rows(self, X, y):
         names = self._parameter_names()
