@@ -56,12 +56,18 @@ def fitted_flops(t2000):
     return FlopsRegressor().fit(t2000.X, t2000.y)
 
 
-def _rows_with_flops(flops):
-    """Return rows (H, 1, 1, 1, 1, 1) whose FLOPs (2 * H) equal ``flops``."""
+def _rows_with_flops(flops, in_channels=1):
+    """Return rows (H, 1, in_channels, 1, 1, 1) whose FLOPs (2 * H * in_channels) equal ``flops``."""
     flops = np.asarray(flops, dtype=np.float64)
+    assert np.all(flops % (2 * in_channels) == 0), "H must come out a whole number"
     rows = np.ones((flops.size, 6))
-    rows[:, 0] = flops / 2
+    rows[:, 0] = flops / (2 * in_channels)
+    rows[:, 2] = in_channels
     return rows
+
+
+def _geomspace_multiples(start, stop, num, step):
+    return step * np.round(np.geomspace(start, stop, num) / step)
 
 
 def _relative_sum_of_squares(y, predictions):
@@ -160,25 +166,25 @@ def test_published_model_is_a_fresh_copy():
 
 def test_flops_line_stays_positive():
     # Ordinary least squares through these points has intercept -0.70 and
-    # predicts -0.33 ms at 0.5 FLOPs.
-    flops = np.array([1.0, 2.0, 3.0, 4.0])
+    # predicts -0.63 ms at 2 FLOPs, the smallest layer.
+    flops = np.array([20.0, 40.0, 60.0, 80.0])
     y = np.array([0.2, 0.3, 2.0, 2.1])
     slope, intercept = np.polyfit(flops, y, 1)
     assert intercept == pytest.approx(-0.70)
-    assert slope * 0.5 + intercept == pytest.approx(-0.33)
+    assert slope * 2 + intercept == pytest.approx(-0.626)
 
     model = FlopsRegressor().fit(_rows_with_flops(flops), y)
 
     assert model.params_["overhead"] >= 0
     assert model.params_["time_per_gflop"] > 0
-    assert model.predict(_rows_with_flops([0.5]))[0] > 0
+    assert model.predict(_rows_with_flops([2.0]))[0] > 0
 
 
 def test_flops_recovers_exact_line():
-    flops = np.geomspace(1e6, 1e11, 30)
+    flops = _geomspace_multiples(1e6, 1e11, 30, step=2000)
     y = 0.4 * flops / 1e9 + 0.02
 
-    model = FlopsRegressor().fit(_rows_with_flops(flops), y)
+    model = FlopsRegressor().fit(_rows_with_flops(flops, in_channels=1000), y)
 
     assert model.params_["time_per_gflop"] == pytest.approx(0.4, rel=1e-8)
     assert model.params_["overhead"] == pytest.approx(0.02, rel=1e-8)
@@ -215,12 +221,13 @@ def test_flops_without_overhead_has_one_parameter(t2000):
 
 
 def test_flops_robust_loss_resists_outlier():
-    flops = np.geomspace(1e8, 1e11, 40)
+    flops = _geomspace_multiples(1e8, 1e11, 40, step=2000)
     y = 0.4 * flops / 1e9 + 0.02
     y[5] *= 20
+    rows = _rows_with_flops(flops, in_channels=1000)
 
-    plain = FlopsRegressor().fit(_rows_with_flops(flops), y)
-    robust = FlopsRegressor(loss="soft_l1").fit(_rows_with_flops(flops), y)
+    plain = FlopsRegressor().fit(rows, y)
+    robust = FlopsRegressor(loss="soft_l1").fit(rows, y)
 
     plain_error = abs(plain.params_["time_per_gflop"] / 0.4 - 1)
     robust_error = abs(robust.params_["time_per_gflop"] / 0.4 - 1)
@@ -465,11 +472,17 @@ def test_predict_zero_size_raises(fitted_alpha):
         fitted_alpha.predict([[0, 1, 1, 1, 1, 1]])
 
 
-def test_formula_outside_valid_range_raises(fitted_alpha):
-    # ln(K) + 1 < 0 for kernel areas below 1/e, so the alpha base turns
-    # negative and the power is NaN; predict must raise instead of returning it.
+def test_non_finite_prediction_raises(fitted_alpha):
+    # A gamma far outside its range overflows the alpha power for large layers;
+    # predict must raise instead of returning inf.
+    model = clone(fitted_alpha)
+    model.__dict__.update(fitted_alpha.__dict__)
+    model.params_ = {name: value for name, value in fitted_alpha.params_.items()}
+    gamma_names = [name for name in model.params_ if name.startswith("gamma")]
+    model.params_.update({name: -400.0 for name in gamma_names})
+
     with pytest.raises(ValueError, match="non-positive or non-finite time for 1 row"):
-        fitted_alpha.predict([[1, 1, 1, 1, 0.1, 0.1]])
+        model.predict([[1000, 1000, 1, 1, 3, 3]])
 
 
 def test_nonpositive_prediction_message_has_plain_floats(t2000, fitted_alpha):
@@ -501,6 +514,8 @@ def test_predictions_are_positive(rows):
     # Fitted once outside hypothesis would be faster, but module fixtures
     # cannot be used with @given; these fits take milliseconds.
     rows[:, 4:] = np.minimum(rows[:, 4:], 31)
+    # Keep each row within 2**53 - 1 multiply-accumulates, the layer size limit.
+    rows[:, 2:4] = np.minimum(rows[:, 2:4], 512)
     for model in _positive_check_models():
         assert np.all(model.predict(rows) > 0)
 

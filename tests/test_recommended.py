@@ -207,6 +207,16 @@ def test_fit_independent_of_time_unit(fitted, plausible_t2000):
     )
 
 
+def test_standard_errors_finite_in_tiny_time_unit(fitted, plausible_t2000):
+    # Times of about 1e-16 put the fitted overhead far below any absolute finite-difference step.
+    tiny = RecommendedRegressor(interval_folds=0).fit(plausible_t2000.X, plausible_t2000.y * 1e-15)
+
+    relative = {name: tiny.standard_errors_[name] / tiny.params_[name] for name in PARAMETER_NAMES}
+    expected = {name: fitted.standard_errors_[name] / fitted.params_[name] for name in PARAMETER_NAMES}
+    for name in PARAMETER_NAMES:
+        assert relative[name] == pytest.approx(expected[name], rel=1e-2), name
+
+
 def test_clone_keeps_settings():
     model = RecommendedRegressor(loss="linear", f_scale=0.2, interval_folds=3)
 

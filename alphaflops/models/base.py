@@ -594,7 +594,9 @@ def _central_difference_jacobian(function, theta):
     theta = np.asarray(theta, dtype=np.float64)
     columns = []
     for index in range(theta.size):
-        step = 1e-6 * max(abs(theta[index]), 1e-8)
+        # A relative step keeps theta +- step on the same side of 0, which
+        # parameters that must stay positive (a tiny overhead) need.
+        step = 1e-6 * abs(theta[index]) if theta[index] != 0 else 1e-8
         forward = theta.copy()
         backward = theta.copy()
         forward[index] += step
