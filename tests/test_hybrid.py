@@ -144,7 +144,7 @@ def test_parameters_include_physics_and_weight(fitted):
 
 
 def test_rows_outside_range_get_physics_only(fitted):
-    far = np.array([[1e5, 1e4, 5000.0, 5000.0, 7.0, 7.0]])
+    far = np.array([[2000.0, 2000.0, 5000.0, 5000.0, 7.0, 7.0]])
     physics = RecommendedRegressor()
     physics.params_ = {name: fitted.params_[name] for name in physics._parameter_names()}
 
