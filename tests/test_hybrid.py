@@ -379,6 +379,19 @@ def test_weight_outside_unit_interval_rejected(saved, tmp_path):
         load_model(_tampered(saved, tmp_path, change))
 
 
+@pytest.mark.parametrize(
+    ("parameter", "value"),
+    [("overlap_exponent", -1.0), ("overlap_exponent", 0.0), ("weight_bandwidth", 0.0), ("kernel_speedup", 0.0),
+     ("flop_rate", -1.0)],
+)
+def test_physics_parameter_out_of_range_rejected(saved, tmp_path, parameter, value):
+    def change(contents):
+        contents["parameters"][parameter]["value"] = value
+
+    with pytest.raises(ModelFileError, match=f"parameter '{parameter}' is {value}"):
+        load_model(_tampered(saved, tmp_path, change))
+
+
 def test_descending_interval_quantiles_rejected(saved, tmp_path):
     def change(contents):
         contents["extras"]["interval"]["log_error_quantiles"].reverse()

@@ -509,3 +509,48 @@ def test_changed_interval_levels_rejected(t2000, tmp_path):
 
     with pytest.raises(ModelFileError, match="extras.interval.levels"):
         load_model(_write(tmp_path, contents))
+
+
+def test_non_string_kind_rejected(saved_models, tmp_path):
+    contents = _saved_contents(saved_models["flops"], tmp_path)
+    contents["kind"] = ["flops"]
+
+    with pytest.raises(ModelFileError, match="field kind must be a string"):
+        load_model(_write(tmp_path, contents))
+
+
+@pytest.mark.parametrize("version", [1.0, "1", None])
+def test_invalid_version_error_says_to_refit(saved_models, tmp_path, version):
+    contents = _saved_contents(saved_models["flops"], tmp_path)
+    contents["version"] = version
+
+    with pytest.raises(ModelFileError, match="fit and save the model again$"):
+        load_model(_write(tmp_path, contents))
+
+
+def test_unknown_setting_error_says_what_to_do(saved_models, tmp_path):
+    contents = _saved_contents(saved_models["flops"], tmp_path)
+    contents["settings"]["learning_rate"] = 0.1
+
+    with pytest.raises(ModelFileError, match="upgrade alphaflops, or fit and save the model again$"):
+        load_model(_write(tmp_path, contents))
+
+
+@pytest.mark.parametrize("value", [1000.0, -1000.0])
+def test_absurd_interval_quantiles_rejected(t2000, tmp_path, value):
+    model = fit_dataset(RecommendedRegressor(interval_folds=0), t2000)
+    contents = _saved_contents(model, tmp_path)
+    contents["extras"]["interval"]["log_error_quantiles"] = [value] * 201
+
+    with pytest.raises(ModelFileError, match=r"must lie within \+-20"):
+        load_model(_write(tmp_path, contents))
+
+
+def test_excluded_rows_kept_when_extras_lacks_them(t2000_path, tmp_path):
+    model, result = fit_without_flagged(RecommendedRegressor(interval_folds=0), load_dataset(t2000_path))
+    contents = _saved_contents(model, tmp_path)
+    del contents["extras"]["excluded_rows"]
+
+    loaded = load_model(_write(tmp_path, contents))
+
+    assert len(loaded.excluded_rows_) == len(result.rows) == 5

@@ -290,7 +290,7 @@ def from_json(contents):
     if version != FORMAT_VERSION or isinstance(version, bool):
         raise ModelFileError(
             f"tree ensemble format version {version!r} is not supported (this alphaflops reads version "
-            f"{FORMAT_VERSION}); refit the model with this version of alphaflops"
+            f"{FORMAT_VERSION})"
         )
     n_features = contents.get("n_features")
     if isinstance(n_features, bool) or not isinstance(n_features, int) or n_features < 1:

@@ -237,7 +237,10 @@ def load_model(path):
 def model_from_dict(contents):
     """Build a fitted estimator from model file contents (a dict); see :func:`load_model`."""
     if not isinstance(contents, dict) or contents.get("format") != FORMAT_NAME:
-        raise ModelFileError(f'not an alphaflops model file (expected "format": "{FORMAT_NAME}")')
+        raise ModelFileError(
+            f'not an alphaflops model file (expected "format": "{FORMAT_NAME}"); pass a file written by '
+            "model.save or 'alphaflops fit'"
+        )
     _check_version(contents)
     missing = [name for name in REQUIRED_FIELDS if name not in contents]
     if missing:
@@ -250,7 +253,7 @@ def model_from_dict(contents):
     try:
         model._check_settings()
     except ValueError as error:
-        raise ModelFileError(f"invalid settings: {error}") from None
+        raise corrupt_model_file(f"invalid settings: {error}") from None
     entries = model._upgrade_parameter_entries(_object(contents["parameters"], "parameters"))
     params, standard_errors = _parameters(entries, model._parameter_names())
     try:
@@ -284,7 +287,7 @@ def model_from_dict(contents):
 def _check_version(contents):
     version = contents.get("version")
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        raise ModelFileError(f"field version must be a positive integer, got {version!r}")
+        raise corrupt_model_file(f"field version must be a positive integer, got {version!r}")
     if version > FORMAT_VERSION:
         raise ModelFileError(
             f"model file format version {version} is newer than this alphaflops {__version__} reads "
@@ -293,6 +296,8 @@ def _check_version(contents):
 
 
 def _model_class(kind):
+    if not isinstance(kind, str):
+        raise corrupt_model_file(f"field kind must be a string such as 'recommended', got {kind!r}")
     cls = MODEL_KINDS.get(kind)
     if cls is None:
         known = ", ".join(sorted(MODEL_KINDS))
@@ -310,7 +315,8 @@ def _settings(cls, settings):
     if unknown:
         raise ModelFileError(
             f"unknown setting(s) {', '.join(unknown)} for kind {cls.kind!r} "
-            f"(known: {', '.join(sorted(allowed)) or 'none'})"
+            f"(known: {', '.join(sorted(allowed)) or 'none'}); the file may come from a newer alphaflops, "
+            "so upgrade alphaflops, or fit and save the model again"
         )
     return {name: _from_json_value(value) for name, value in settings.items()}
 

@@ -55,7 +55,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from alphaflops.errors import ModelFileError
 from alphaflops.models import _trees
-from alphaflops.models.base import CostModel
+from alphaflops.models.base import CostModel, ParameterRange
 from alphaflops.models.files import corrupt_model_file
 from alphaflops.models.intervals import IntervalMixin, error_quantiles, interval_from_extras, interval_to_extras
 from alphaflops.models.recommended import PARAMETER_NAMES as PHYSICS_PARAMETER_NAMES
@@ -221,6 +221,10 @@ class HybridRegressor(IntervalMixin, CostModel):
     def _parameter_names(self):
         return [*PHYSICS_PARAMETER_NAMES, "correction_weight"]
 
+    def _parameter_ranges(self):
+        physics_ranges = RecommendedRegressor()._parameter_ranges()
+        return {**physics_ranges, "correction_weight": ParameterRange(0.0, 1.0)}
+
     def _check_settings(self):
         _require_integer(self.max_iter, "max_iter", minimum=1)
         _require_integer(self.max_leaf_nodes, "max_leaf_nodes", minimum=2)
@@ -336,14 +340,11 @@ class HybridRegressor(IntervalMixin, CostModel):
         self.correction_ = ensemble
         self.correction_range_ = _feature_range_from_extras(correction)
         self.interval_quantiles_, self.interval_source_ = interval_from_extras(extras, "hybrid")
-        excluded = extras.get("excluded_rows", [])
+        # Files that keep the list only in trained_on already set excluded_rows_.
+        excluded = extras.get("excluded_rows", getattr(self, "excluded_rows_", []))
         if not isinstance(excluded, list) or not all(isinstance(row, dict) for row in excluded):
             raise corrupt_model_file(f"hybrid model file: extras.excluded_rows must be a list of objects, got {excluded!r}")
         self.excluded_rows_ = [dict(row) for row in excluded]
-
-        weight = self.params_["correction_weight"]
-        if not 0 <= weight <= 1:
-            raise corrupt_model_file(f"hybrid model file: correction_weight is {weight!r}; it must lie in [0, 1]")
 
 
 def _best_weight(y, physics, correction):

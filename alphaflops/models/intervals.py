@@ -14,6 +14,10 @@ from alphaflops.models.files import corrupt_model_file
 #: Quantile levels at which the held-out log errors are stored: 0, 0.005, ..., 1.
 INTERVAL_LEVELS = np.linspace(0.0, 1.0, 201)
 
+#: Largest absolute log error a model file may store: a factor of about 5e8
+#: between measured and predicted time, far beyond any fitted model's error.
+MAX_LOG_ERROR = 20.0
+
 #: Origins of the stored errors: refits without blocks of rows, or the fit itself.
 INTERVAL_SOURCES = ("held-out blocks", "in-sample")
 
@@ -105,6 +109,12 @@ def interval_from_extras(extras, kind):
     quantiles = np.asarray(quantiles, dtype=np.float64)
     if np.any(np.diff(quantiles) < 0):
         raise _invalid(kind, "'log_error_quantiles' must be non-decreasing")
+    if np.any(np.abs(quantiles) > MAX_LOG_ERROR):
+        raise _invalid(
+            kind,
+            f"'log_error_quantiles' must lie within +-{MAX_LOG_ERROR:g} (prediction errors up to a factor "
+            f"of about {np.exp(MAX_LOG_ERROR):.0e})",
+        )
 
     source = interval.get("source")
     if source not in INTERVAL_SOURCES:

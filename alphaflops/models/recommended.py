@@ -348,7 +348,8 @@ class RecommendedRegressor(IntervalMixin, LeastSquaresCostModel):
 
     def _restore_model_file_extras(self, extras):
         self.interval_quantiles_, self.interval_source_ = interval_from_extras(extras, "recommended")
-        excluded = extras.get("excluded_rows", [])
+        # Files that keep the list only in trained_on already set excluded_rows_.
+        excluded = extras.get("excluded_rows", getattr(self, "excluded_rows_", []))
         if not isinstance(excluded, list) or not all(isinstance(row, dict) for row in excluded):
             raise corrupt_model_file(
                 f"recommended model file: extras.excluded_rows must be a list of objects, got {excluded!r}"
