@@ -96,9 +96,9 @@ PARAMETER_NAMES = (
 )
 
 #: Coordinates in which the solver fits each parameter: "log" for positive
-#: values, "log1p" for values above 1 (log of value - 1), "linear" for any
-#: real value.
-_TRANSFORMS = ("log", "log", "log", "log", "linear", "log", "log", "log1p", "log", "log")
+#: values, "log_above_1" for values above 1 (log of value - 1), "linear" for
+#: any real value.
+_TRANSFORMS = ("log", "log", "log", "log", "linear", "log", "log", "log_above_1", "log", "log")
 
 #: Starting values of the dimensionless parameters: saturation sizes in
 #: output positions, reduction length and channels, an exponent near 0 and a
@@ -226,9 +226,13 @@ class RecommendedRegressor(IntervalMixin, LeastSquaresCostModel):
         plain relative-error cost).
 
         NOTE: on data with a single kernel size (the NeuSight tables are all
-        3x3), ``kernel_saturation_exponent``, ``kernel_speedup`` and the split
-        between ``flop_rate`` and ``small_kernel_speedup`` are not identified.
-        They stay near their starting values, and every standard error is NaN.
+        3x3), ``kernel_saturation_exponent`` and ``kernel_speedup`` keep their
+        starting values and only the product of ``flop_rate`` and
+        ``small_kernel_speedup`` is identified, so every standard error is
+        NaN. On the Tesla T4 table ``weight_bandwidth`` also grows until the
+        weight term vanishes (8.7e13 bytes per ms), because no layer there is
+        dominated by its weights, and ``overlap_exponent`` reaches its lower
+        bound 1, where per-call floor and device time add up.
     interval_quantiles_ : ndarray of shape (201,)
         Quantiles of the held-out log errors at levels 0, 0.005, ..., 1.
     interval_source_ : str
@@ -257,8 +261,8 @@ class RecommendedRegressor(IntervalMixin, LeastSquaresCostModel):
 
     def _parameter_ranges(self):
         # The solver's coordinates fix the ranges: "log" keeps a value above 0,
-        # "log1p" above 1, and "linear" allows any finite value.
-        lows = {"log": 0.0, "log1p": 1.0, "linear": -np.inf}
+        # "log_above_1" above 1, and "linear" allows any finite value.
+        lows = {"log": 0.0, "log_above_1": 1.0, "linear": -np.inf}
         return {
             name: base.ParameterRange(lows[transform], low_exclusive=transform != "linear")
             for name, transform in zip(PARAMETER_NAMES, _TRANSFORMS)
@@ -374,7 +378,7 @@ def _to_solver(values):
         value = values[index]
         if transform == "log":
             solver[index] = np.log(value)
-        elif transform == "log1p":
+        elif transform == "log_above_1":
             solver[index] = np.log(value - 1)
         else:
             solver[index] = value
@@ -387,7 +391,7 @@ def _from_solver(solver):
         value = solver[index]
         if transform == "log":
             values[index] = np.exp(value)
-        elif transform == "log1p":
+        elif transform == "log_above_1":
             values[index] = 1 + np.exp(value)
         else:
             values[index] = value
