@@ -59,22 +59,48 @@ def test_missing_column_named(tmp_path):
 def test_non_numeric_value_names_column_and_line(tmp_path):
     path = _conv_file(tmp_path, rows="8,8,3,4,3,0.5\n16,16,three,4,3,1.5\n16,16,x,4,3,1.5\n")
 
-    with pytest.raises(DatasetError, match="column 'cin' has the non-numeric value 'three' at line 3"):
+    with pytest.raises(DatasetError, match="line 3: column 'cin' has the non-numeric value 'three'"):
         load_dataset(path, format="csv", columns=CONV_COLUMNS)
 
 
 def test_non_numeric_time_names_column_and_line(tmp_path):
     path = _conv_file(tmp_path, rows="8,8,3,4,3,0.5\n16,16,3,4,3,n/a\n")
 
-    with pytest.raises(DatasetError, match="column 't' has the non-numeric value 'n/a' at line 3"):
+    with pytest.raises(DatasetError, match="line 3: column 't' has the non-numeric value 'n/a'"):
         load_dataset(path, format="csv", columns=CONV_COLUMNS)
 
 
-def test_nonpositive_time_rejected(tmp_path):
-    path = _conv_file(tmp_path, rows="8,8,3,4,3,0.5\n16,16,3,4,3,0\n")
+@pytest.mark.parametrize("time", ["0", "-1.5"])
+def test_nonpositive_time_names_file_and_line(tmp_path, time):
+    path = _conv_file(tmp_path, rows=f"8,8,3,4,3,0.5\n16,16,3,4,3,{time}\n")
 
-    with pytest.raises(DatasetError, match="row 1: time 0.0 ms is not positive"):
+    with pytest.raises(DatasetError) as raised:
         load_dataset(path, format="csv", columns=CONV_COLUMNS)
+
+    message = str(raised.value)
+    assert message.startswith(f"{path}, line 3: column 't' has the time {time} ms, which is not positive")
+    assert "fix or remove this line" in message
+
+
+def test_nonpositive_times_counted(tmp_path):
+    path = _conv_file(tmp_path, rows="8,8,3,4,3,0.5\n16,16,3,4,3,0\n16,16,3,4,3,-2\n")
+
+    with pytest.raises(DatasetError, match=r"line 3: .*\(the first of 2 lines with such a time\)"):
+        load_dataset(path, format="csv", columns=CONV_COLUMNS)
+
+
+def test_time_overflowing_unit_names_line(tmp_path):
+    path = _conv_file(tmp_path, rows="8,8,3,4,3,0.5\n16,16,3,4,3,1e306\n")
+
+    with pytest.raises(DatasetError, match="line 3: column 't' has the time 1e[+]306 s, which overflows to infinity"):
+        load_dataset(path, format="csv", columns=CONV_COLUMNS, time_unit="s")
+
+
+def test_time_rounding_to_zero_names_line(tmp_path):
+    path = _conv_file(tmp_path, rows="8,8,3,4,3,0.5\n16,16,3,4,3,5e-324\n")
+
+    with pytest.raises(DatasetError, match="line 3: column 't' has the time 5e-324 us, which rounds to 0 in milliseconds"):
+        load_dataset(path, format="csv", columns=CONV_COLUMNS, time_unit="us")
 
 
 def test_invalid_layer_names_line(tmp_path):
@@ -161,7 +187,7 @@ def test_empty_kernel_cell_of_conv_row(tmp_path):
     path = _write(tmp_path, "kind,h,cin,cout,k,t\ndense,16,3,4,,0.1\nconv2d,8,3,4,,0.5\n")
     columns = {"kind": "kind", "h": ["height", "width", "batch"], "cin": ["in_channels", "in_features"], "cout": ["out_channels", "out_features"], "k": "kernel_size", "t": "time"}
 
-    with pytest.raises(DatasetError, match="column 'k' has the non-numeric value '' at line 3"):
+    with pytest.raises(DatasetError, match="line 3: column 'k' has the non-numeric value ''"):
         load_dataset(path, format="csv", columns=columns)
 
 
@@ -169,7 +195,7 @@ def test_unknown_kind_names_line(tmp_path):
     path = _write(tmp_path, "kind,h,cin,cout,k,t\npool,8,3,4,3,0.5\n")
     columns = {"kind": "kind", "h": ["height", "width"], "cin": "in_channels", "cout": "out_channels", "k": "kernel_size", "t": "time"}
 
-    with pytest.raises(DatasetError, match="unknown layer kind 'pool' at line 2"):
+    with pytest.raises(DatasetError, match="line 2: column 'kind' has the unknown layer kind 'pool'"):
         load_dataset(path, format="csv", columns=columns)
 
 
@@ -218,13 +244,74 @@ def test_blank_lines_skipped(tmp_path):
 def test_short_row_names_line(tmp_path):
     path = _conv_file(tmp_path, rows="8,8,3,4,3,0.5\n16,16,3,4\n")
 
-    with pytest.raises(DatasetError, match="line 3: 4 fields, but the header has 6"):
+    with pytest.raises(DatasetError, match="line 3: 4 fields, but the header has 6; give every line one field per header column"):
         load_dataset(path, format="csv", columns=CONV_COLUMNS)
 
 
 def test_header_only_rejected(tmp_path):
-    with pytest.raises(DatasetError, match="no data rows"):
+    with pytest.raises(DatasetError, match="no data rows; add one line per measurement below the header"):
         load_dataset(_conv_file(tmp_path, rows=""), format="csv", columns=CONV_COLUMNS)
+
+
+def test_non_utf8_file_says_how_to_convert(tmp_path):
+    path = tmp_path / "latin1.csv"
+    path.write_bytes("h,w,cin,cout,k,t\n8,8,3,4,3,0.5 \u00b5s\n".encode("latin-1"))
+
+    with pytest.raises(DatasetError, match="not UTF-8 text .*; save the table as UTF-8 CSV"):
+        load_dataset(path, format="csv", columns=CONV_COLUMNS)
+
+
+@pytest.mark.parametrize("delimiter, delimiter_name", [(";", "semicolon"), ("\t", "tab")])
+def test_other_delimiter_named(tmp_path, delimiter, delimiter_name):
+    path = _write(tmp_path, "h,w,cin,cout,k,t\n8,8,3,4,3,0.5\n".replace(",", delimiter))
+
+    with pytest.raises(DatasetError) as raised:
+        load_dataset(path, format="csv", columns=CONV_COLUMNS)
+
+    message = str(raised.value)
+    assert f"the file looks {delimiter_name}-separated" in message
+    assert "save the table with ',' as the delimiter" in message
+
+
+def test_missing_column_suggests_close_name(tmp_path):
+    columns = {**CONV_COLUMNS, "T": "time"}
+    del columns["t"]
+
+    with pytest.raises(DatasetError, match="column 'T' not found; .* did you mean 't'[?] Column names must match exactly"):
+        load_dataset(_conv_file(tmp_path), format="csv", columns=columns)
+
+
+# Every error about one line of the file starts with "<file>, line <n>: ",
+# with n counted from 1 at the header, as an editor shows it, and ends with
+# what to do.
+GOOD_ROWS = "8,8,3,4,3,0.5\n8,8,3,4,3,0.5\n"
+LINE_ERRORS = [
+    pytest.param("8,8,3,4,3,0", "column 't' has the time 0 ms", "so fix or remove this line", id="zero-time"),
+    pytest.param("8,8,3,4,3,inf", "column 't' has the non-finite value 'inf'", "so fix or remove this line", id="inf"),
+    pytest.param("8,8,x,4,3,0.5", "column 'cin' has the non-numeric value 'x'", "or fix or remove this line", id="text"),
+    pytest.param("2.5,8,3,4,3,0.5", "invalid conv2d layer: height must be an integer", "; fix or remove this line", id="fraction"),
+    pytest.param("8,8,3,4,3,0.5,7", "7 fields, but the header has 6", "; give every line one field per header column", id="extra-field"),
+]
+
+
+@pytest.mark.parametrize("bad_row, problem, next_step", LINE_ERRORS)
+def test_line_error_names_file_and_line(tmp_path, bad_row, problem, next_step):
+    path = _conv_file(tmp_path, rows=f"{GOOD_ROWS}{bad_row}\n")
+
+    with pytest.raises(DatasetError) as raised:
+        load_dataset(path, format="csv", columns=CONV_COLUMNS)
+
+    assert str(raised.value).startswith(f"{path}, line 4: {problem}")
+
+
+@pytest.mark.parametrize("bad_row, problem, next_step", LINE_ERRORS)
+def test_line_error_says_what_to_do(tmp_path, bad_row, problem, next_step):
+    path = _conv_file(tmp_path, rows=f"{GOOD_ROWS}{bad_row}\n")
+
+    with pytest.raises(DatasetError) as raised:
+        load_dataset(path, format="csv", columns=CONV_COLUMNS)
+
+    assert next_step in str(raised.value)
 
 
 def test_table_json_round_trip_mixed_layers(tmp_path):
@@ -291,14 +378,14 @@ def test_huge_integer_names_column_and_line(tmp_path, digits):
         load_dataset(path, format="csv", columns=CONV_COLUMNS)
 
     message = str(raised.value)
-    assert f"column 'h' has the integer 1111...1111 ({digits} digits) at line 3, too large" in message
+    assert f"line 3: column 'h' has the integer 1111...1111 ({digits} digits), too large" in message
     assert "from 1 to 2147483647" in message
 
 
 def test_huge_time_names_column_and_line(tmp_path):
     path = _conv_file(tmp_path, rows="8,8,3,4,3,0.5\n8,8,3,4,3," + "9" * 400 + "\n")
 
-    with pytest.raises(DatasetError, match=r"column 't' has the integer 9999\.\.\.9999 \(400 digits\) at line 3"):
+    with pytest.raises(DatasetError, match=r"line 3: column 't' has the integer 9999\.\.\.9999 \(400 digits\)"):
         load_dataset(path, format="csv", columns=CONV_COLUMNS)
 
 
@@ -312,5 +399,5 @@ def test_size_above_maximum_names_field_and_line(tmp_path):
 def test_non_finite_value_names_column_and_line(tmp_path):
     path = _conv_file(tmp_path, rows="8,8,3,4,3,0.5\n8,8,3,4,3,1e400\n")
 
-    with pytest.raises(DatasetError, match="column 't' has the non-finite value '1e400' at line 3"):
+    with pytest.raises(DatasetError, match="line 3: column 't' has the non-finite value '1e400'; .* fix or remove this line"):
         load_dataset(path, format="csv", columns=CONV_COLUMNS)

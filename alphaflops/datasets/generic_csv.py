@@ -9,6 +9,7 @@ mapping does not use are kept as per-row metadata.
 """
 
 import csv
+import difflib
 import hashlib
 import io
 import re
@@ -36,6 +37,12 @@ _REQUIRED = {
 _TEXT_VALUES = {"padding": ("same", "valid")}
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 _BOOLEAN_TEXT = {"true": True, "false": False, "1": True, "0": False, "yes": True, "no": False}
+
+# Delimiters of other CSV dialects, named when a header splits only on one of them.
+_OTHER_DELIMITERS = {";": "semicolon", "\t": "tab", "|": "vertical bar"}
+
+# The next step of a message about one line of a CSV file.
+_FIX_LINE = "fix or remove this line"
 
 
 def read_csv(path, data=None, columns=None, time_unit="ms", group_column=None, name=None):
@@ -73,9 +80,10 @@ def read_csv(path, data=None, columns=None, time_unit="ms", group_column=None, n
     Raises
     ------
     DatasetError
-        If a mapped column is missing, a value is not a number (the message
-        names the column and the first bad line), or a row is not a valid
-        layer.
+        If a mapped column is missing, a value is not a number, a time is not
+        positive, or a row is not a valid layer. The message names the file,
+        the first bad line (counted from 1 at the header, as an editor shows
+        it) and the column.
     ValueError
         If the mapping or the time unit is invalid.
     """
@@ -88,10 +96,14 @@ def read_csv(path, data=None, columns=None, time_unit="ms", group_column=None, n
     header, records = parse_csv(data, path)
     _check_columns_present(header, [*targets, *([group_column] if group_column else [])], path)
     layers, times = _build_layers(records, targets, path)
+    time_column = next(column for column, names in targets.items() if "time" in names)
+    with np.errstate(over="ignore"):
+        times_ms = np.asarray(times, dtype=np.float64) * scale
+    _check_file_times(times_ms, times, [line for line, _ in records], time_column, time_unit, path)
 
     metadata_columns = [column for column in header if column not in targets or column == group_column]
     metadata = {column: metadata_array([record[1][column] for record in records]) for column in metadata_columns}
-    table = Table(layers, np.asarray(times, dtype=np.float64) * scale, metadata, group_column)
+    table = Table(layers, times_ms, metadata, group_column)
     return Dataset(name or path.stem, table=table, source=str(path), sha256=hashlib.sha256(data).hexdigest())
 
 
@@ -133,7 +145,10 @@ def parse_csv(data, path):
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise DatasetError(f"{path} is not a CSV file: not UTF-8 text ({error})") from None
+        raise DatasetError(
+            f"{path} is not a CSV file: not UTF-8 text ({error}); save the table as UTF-8 CSV, for example "
+            "with a spreadsheet's 'CSV UTF-8' option or 'iconv -f latin1 -t utf-8'"
+        ) from None
 
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
@@ -144,23 +159,48 @@ def parse_csv(data, path):
                 continue
             if len(values) != len(header):
                 raise DatasetError(
-                    f"{path}, line {reader.line_num}: {len(values)} fields, but the header has {len(header)}"
+                    f"{path}, line {reader.line_num}: {len(values)} fields, but the header has {len(header)}; "
+                    "give every line one field per header column, and quote a value that contains a comma"
                 )
             records.append((reader.line_num, dict(zip(header, values))))
     except StopIteration:
-        raise DatasetError(f"{path} is not a CSV table: it is empty") from None
+        raise DatasetError(
+            f"{path} is not a CSV table: it is empty; write a header line and one line per measurement"
+        ) from None
     except csv.Error as error:
-        raise DatasetError(f"{path} is not a valid CSV file: line {reader.line_num}: {error}") from None
+        raise DatasetError(
+            f"{path}, line {reader.line_num}: not valid CSV ({error}); fix this line"
+        ) from None
 
     if not records:
-        raise DatasetError(f"{path} has a header but no data rows")
+        raise DatasetError(f"{path} has a header but no data rows; add one line per measurement below the header")
     return header, records
 
 
 def _check_columns_present(header, needed, path):
     for column in needed:
         if column not in header:
-            raise DatasetError(f"{path}: column {column!r} not found; the file has columns {', '.join(header)}")
+            raise DatasetError(f"{path}: column {column!r} not found; {_missing_column_advice(column, header)}")
+
+
+def _missing_column_advice(column, header):
+    """Return the advice for a column missing from ``header``, naming the delimiter, a close name or the mapping."""
+    if len(header) == 1:
+        for delimiter, delimiter_name in _OTHER_DELIMITERS.items():
+            if delimiter in header[0]:
+                return (
+                    f"the header is one column, {header[0]!r}, and the file looks {delimiter_name}-separated, "
+                    "but alphaflops reads only comma-separated files, so save the table with ',' as the delimiter"
+                )
+
+    listed = f"the file has columns {', '.join(header)}"
+    same_words = [name for name in header if name.strip().lower() == column.strip().lower()]
+    if same_words:
+        return f"{listed}; did you mean {same_words[0]!r}? Column names must match exactly, in case and spaces too"
+    close = difflib.get_close_matches(column, header, n=1)
+    if close:
+        return f"{listed}; did you mean {close[0]!r}?"
+    return f"{listed}; name one of these in the column mapping (--columns on the command line)"
 
 
 def _build_layers(records, targets, path):
@@ -192,8 +232,38 @@ def _build_layers(records, targets, path):
         try:
             layers.append(layer_from_spec(spec))
         except (TypeError, ValueError) as error:
-            raise DatasetError(f"{path}, line {line}: invalid {kind} layer: {error}") from None
+            raise DatasetError(
+                f"{path}, line {line}: invalid {kind} layer: {error}; {_FIX_LINE}, or check which "
+                "layer argument the column mapping gives each column"
+            ) from None
     return layers, times
+
+
+def _check_file_times(times_ms, file_times, lines, column, time_unit, path):
+    """Raise DatasetError naming the first line whose time is not positive and finite in milliseconds.
+
+    ``file_times`` are the values as the file gives them, in ``time_unit``,
+    and ``lines`` their line numbers. A positive finite time can still
+    overflow when converted from seconds or round to 0 from microseconds.
+    """
+    valid = np.isfinite(times_ms) & (times_ms > 0)
+    if valid.all():
+        return
+
+    bad = np.flatnonzero(~valid)
+    index = int(bad[0])
+    value = file_times[index]
+    if value <= 0:
+        problem = "which is not positive"
+    elif times_ms[index] == 0:
+        problem = "which rounds to 0 in milliseconds"
+    else:
+        problem = "which overflows to infinity in milliseconds"
+    count = "" if bad.size == 1 else f" (the first of {bad.size} lines with such a time)"
+    raise DatasetError(
+        f"{path}, line {lines[index]}: column {column!r} has the time {value!r} {time_unit}, {problem}{count}; "
+        f"measured times must be positive and finite, so {_FIX_LINE}"
+    )
 
 
 def _converter(names):
@@ -219,9 +289,9 @@ def _parse_number(text, column, line, path, text_values=()):
             float(value)
         except (ValueError, OverflowError):
             raise DatasetError(
-                f"{path}: column {column!r} has the integer {shorten_digits(stripped.lstrip('+-'))} at line {line}, "
+                f"{path}, line {line}: column {column!r} has the integer {shorten_digits(stripped.lstrip('+-'))}, "
                 f"too large; layer sizes must be integers from 1 to {MAX_DIMENSION} (2**31 - 1) and times "
-                "finite numbers"
+                f"finite numbers, so {_FIX_LINE}"
             ) from None
         return value
 
@@ -229,24 +299,34 @@ def _parse_number(text, column, line, path, text_values=()):
         value = float(stripped)
     except ValueError:
         raise DatasetError(
-            f"{path}: column {column!r} has the non-numeric value {describe_value(text)} at line {line}"
+            f"{path}, line {line}: column {column!r} has the non-numeric value {describe_value(text)}; "
+            f"write a plain number such as 3 or 0.25, or {_FIX_LINE}"
         ) from None
     if not np.isfinite(value):
-        raise DatasetError(f"{path}: column {column!r} has the non-finite value {describe_value(text)} at line {line}")
+        raise DatasetError(
+            f"{path}, line {line}: column {column!r} has the non-finite value {describe_value(text)}; "
+            f"layer sizes and times must be finite numbers, so {_FIX_LINE}"
+        )
     return value
 
 
 def _parse_kind(text, column, line, path):
     kind = text.strip().lower()
     if kind not in _REQUIRED:
-        raise DatasetError(f"{path}: column {column!r} has the unknown layer kind {text!r} at line {line}; expected conv2d or dense")
+        raise DatasetError(
+            f"{path}, line {line}: column {column!r} has the unknown layer kind {describe_value(text)}; "
+            f"expected conv2d or dense, so {_FIX_LINE}"
+        )
     return kind
 
 
 def _parse_boolean(text, column, line, path):
     value = _BOOLEAN_TEXT.get(text.strip().lower())
     if value is None:
-        raise DatasetError(f"{path}: column {column!r} has the non-boolean value {text!r} at line {line}")
+        raise DatasetError(
+            f"{path}, line {line}: column {column!r} has the non-boolean value {describe_value(text)}; "
+            f"expected true, false, yes, no, 1 or 0, so {_FIX_LINE}"
+        )
     return value
 
 
@@ -263,13 +343,17 @@ def _layer_spec(kind, arguments, line, path):
     for base in PAIR_ARGUMENTS:
         if isinstance(spec.get(base), list):
             if None in spec[base]:
-                raise DatasetError(f"{path}, line {line}: {base} is split over columns but one half is not mapped")
+                raise DatasetError(
+                    f"{path}, line {line}: {base} is split over columns but one half is not mapped; "
+                    f"map both {base}[0] and {base}[1]"
+                )
             spec[base] = tuple(spec[base])
 
     missing = [argument for argument in _REQUIRED[kind] if argument not in spec]
     if missing:
         raise DatasetError(
-            f"{path}, line {line}: a {kind} layer needs {', '.join(missing)}, which no mapped column provides"
+            f"{path}, line {line}: a {kind} layer needs {', '.join(missing)}, which no mapped column provides; "
+            "add these arguments to the column mapping"
         )
     return spec
 
