@@ -10,6 +10,11 @@ The FP32 peak is 2 FLOPs (one fused multiply-add) per FP32 lane per clock:
 ``2 x SMs x lanes per SM x clock``. Lanes per SM come from the record when it
 gives them (NeuSight's ``Core_Per_SM``), else from the compute capability and
 :data:`FP32_LANES_PER_SM`.
+
+Every function here checks the record with ``normalize_hardware``, so a fact
+that is not a positive number in its plausible range raises
+:class:`~alphaflops.errors.DatasetError` instead of giving a negative, zero or
+absurd peak or bandwidth.
 """
 
 from alphaflops.datasets.hardware import normalize_hardware
@@ -52,6 +57,11 @@ def peak_fp32_flops(hardware):
         :data:`FP32_LANES_PER_SM`.
     explanation : str
         One sentence: how the peak was derived, or which fact is missing.
+
+    Raises
+    ------
+    DatasetError
+        If a fact of the record is invalid (see :func:`normalize_hardware`).
     """
     record = normalize_hardware(hardware or {})
     name = record.get("name") or "the GPU"
@@ -74,7 +84,7 @@ def peak_fp32_flops(hardware):
 
 def _fp32_lanes(record):
     original = record.get("original", {})
-    if "Core_Per_SM" in original:
+    if original.get("Core_Per_SM") is not None:
         return int(original["Core_Per_SM"]), "from the record"
 
     capability = record.get("compute_capability")

@@ -172,6 +172,10 @@ def audit(dataset, peak_flops=None, bandwidth=None, *, l2_bytes=None):
     ValueError
         If ``peak_flops`` or ``bandwidth`` is not a finite number of at least
         :data:`MIN_RATE`, or ``l2_bytes`` is not a non-negative number.
+    DatasetError
+        If a fact of ``dataset.hardware`` is invalid or implausible (see
+        :func:`alphaflops.datasets.hardware.normalize_hardware`); it derives
+        from ValueError.
     """
     _check_rate("peak_flops", peak_flops)
     _check_rate("bandwidth", bandwidth)

@@ -524,3 +524,33 @@ def test_fit_bound_without_leave_out(capsys, tmp_path):
     assert_one_line_error(status, stderr, "fit", "--peak-flops and --bandwidth only apply")
     assert "add --leave-out-flagged" in stderr
     assert not (tmp_path / "flops.json").exists()
+
+
+# Invalid facts in a NeuSight device file -------------------------------------------------------------
+
+def _device_with(neusight_dir, tmp_path, **changes):
+    record = json.loads((neusight_dir / "device-Tesla_T4.json").read_text(encoding="utf-8"))
+    path = tmp_path / "device.json"
+    path.write_text(json.dumps({**record, **changes}), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("field, value", [("Freq", -1590), ("Freq", 1.59), ("Mem_Bw", -320), ("Core_Per_SM", 0)])
+def test_audit_invalid_device_fact(capsys, neusight_dir, tmp_path, field, value):
+    device = _device_with(neusight_dir, tmp_path, **{field: value})
+
+    status, stdout, stderr = run_cli(capsys, "audit", "--dataset", neusight_dir / "conv-Tesla_T4.csv",
+                                     "--device", device)
+
+    assert_one_line_error(status, stderr, "audit", f"{device}: invalid {field} {value} in the hardware record")
+    assert stdout == ""
+
+
+def test_fit_leave_out_invalid_device_clock(capsys, neusight_dir, tmp_path):
+    device = _device_with(neusight_dir, tmp_path, Freq=1.59)
+
+    status, _, stderr = run_cli(capsys, "fit", "--dataset", neusight_dir / "conv-Tesla_T4.csv", "--device", device,
+                                "--model", "flops", "--out", tmp_path / "flops.json", "--leave-out-flagged")
+
+    assert_one_line_error(status, stderr, "fit", "Freq is the core clock in MHz")
+    assert not (tmp_path / "flops.json").exists()

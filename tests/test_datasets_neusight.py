@@ -1,6 +1,7 @@
 """Import of NeuSight's T4 and V100 convolution tables and device files."""
 
 import csv
+import json
 import logging
 
 import numpy as np
@@ -152,6 +153,43 @@ def test_device_file_missing_key(tmp_path):
 
     with pytest.raises(DatasetError, match="missing key\\(s\\) Core_Per_SM, Freq"):
         read_neusight_device(path)
+
+
+def _edited_device_file(neusight_dir, tmp_path, **changes):
+    record = json.loads((neusight_dir / "device-Tesla_T4.json").read_text(encoding="utf-8"))
+    path = tmp_path / "device.json"
+    path.write_text(json.dumps({**record, **changes}), encoding="utf-8")
+    return path
+
+
+def test_device_file_clock_in_ghz_rejected(neusight_dir, tmp_path):
+    path = _edited_device_file(neusight_dir, tmp_path, Freq=1.59)
+
+    with pytest.raises(DatasetError) as caught:
+        read_neusight_device(path)
+
+    assert str(caught.value).startswith(f"{path}: invalid Freq 1.59 ")
+    assert str(caught.value).endswith("Freq is the core clock in MHz, e.g. 1590 for a 1.59 GHz clock")
+
+
+def test_device_file_negative_bandwidth_rejected(neusight_dir, tmp_path):
+    path = _edited_device_file(neusight_dir, tmp_path, Mem_Bw=-320)
+
+    with pytest.raises(DatasetError, match="invalid Mem_Bw -320 in the hardware record"):
+        load_dataset(neusight_dir / "conv-Tesla_T4.csv", device=path)
+
+
+def test_dataset_json_with_text_clock_rejected(t4, tmp_path):
+    path = tmp_path / "t4.json"
+    t4.to_json(path)
+    document = json.loads(path.read_text(encoding="utf-8"))
+    document["hardware"]["clock_ghz"] = "fast"
+    path.write_text(json.dumps(document), encoding="utf-8")
+
+    with pytest.raises(DatasetError) as caught:
+        load_dataset(path)
+
+    assert str(caught.value).startswith(f'{path}: invalid clock_ghz "fast" in the hardware record')
 
 
 def test_table_json_round_trip_arrays(t4, t4_from_json):
