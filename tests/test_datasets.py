@@ -133,6 +133,38 @@ def test_invalid_value_names_plot_line_row(column, value, message):
     assert message in str(raised.value)
 
 
+def test_invalid_value_says_what_to_do():
+    bad = np.array(_line())
+    bad[1, 6] = 0.0
+
+    with pytest.raises(DatasetError, match=r"\(1 invalid time\(s\) in this line\); .* so fix or remove these rows"):
+        _plot(lines=[bad])
+
+
+def test_too_many_macs_prints_exact_count():
+    bad = np.array(_line())
+    bad[1, :6] = [2**26, 2**27, 1, 1, 1, 1]
+
+    with pytest.raises(DatasetError, match=r"row 1: the product H\*W\*Cin\*Cout\*K1\*K2 = 9007199254740992 MACs"):
+        _plot(lines=[bad])
+
+
+def test_table_time_error_counts_table_rows():
+    from alphaflops.datasets.dataset import Table
+    from alphaflops.layers import Dense
+
+    with pytest.raises(DatasetError, match=r"table, row 1: .*\(2 invalid time\(s\) in this table\)"):
+        Table([Dense(2, 2), Dense(3, 3), Dense(4, 4)], [1.0, 0.0, -1.0])
+
+
+def test_missing_group_column_lists_metadata():
+    from alphaflops.datasets.dataset import Table
+    from alphaflops.layers import Dense
+
+    with pytest.raises(DatasetError, match="group column 'x' not found; pass one of the metadata columns net"):
+        Table([Dense(2, 2)], [1.0], {"net": ["a"]}, "x")
+
+
 def test_six_column_line_rejected():
     with pytest.raises(DatasetError, match=r"plot 'p', line 0: expected an array of shape \(n, 7\)"):
         _plot(lines=[np.ones((3, 6))])
@@ -152,7 +184,7 @@ def test_unknown_axis_rejected(axis):
 def test_dense_line_needs_unit_kernel():
     line = np.array(_line())
 
-    with pytest.raises(DatasetError, match="row 0: a dense layer row needs W = 1"):
+    with pytest.raises(DatasetError, match=r"row 0: a dense layer row needs W = 1 .*; write a dense layer as \(batch, 1, "):
         _plot(lines=[line], line_kinds=["dense"])
 
 
@@ -479,7 +511,7 @@ def _write_json(tmp_path, bad_row):
         ([8, 8, True, 4, 3, 3, 0.5], "Cin = True is a bool, not a number"),
         ([8, 8, 4, 4, 3, 3, "0.5"], "time = '0.5' is a str, not a number"),
         ([8, 8, 1e30, 4, 3, 3, 0.5], r"Cin = 1e\+30 is not a positive finite integer of at most 2147483647"),
-        ([2**26, 2**27, 1, 1, 1, 1, 0.5], r"H\*W\*Cin\*Cout\*K1\*K2 = 9\.007e\+15 MACs is above the maximum 9007199254740991"),
+        ([2**26, 2**27, 1, 1, 1, 1, 0.5], r"H\*W\*Cin\*Cout\*K1\*K2 = 9007199254740992 MACs is above the maximum 9007199254740991"),
     ],
 )
 def test_json_absurd_size_names_row(tmp_path, bad_row, message):

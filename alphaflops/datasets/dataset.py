@@ -55,12 +55,13 @@ class Plot:
         self.name = str(self.name)
         self.axis = check_axis(self.axis, self.name)
         if not self.lines:
-            raise DatasetError(f"plot {self.name!r} has no lines")
+            raise DatasetError(f"plot {self.name!r} has no lines; remove the plot or add its measured lines")
 
         kinds = ["conv2d"] * len(self.lines) if self.line_kinds is None else list(self.line_kinds)
         if len(kinds) != len(self.lines):
             raise DatasetError(
-                f"plot {self.name!r}: {len(kinds)} line kinds given for {len(self.lines)} lines"
+                f"plot {self.name!r}: {len(kinds)} line kinds given for {len(self.lines)} lines; "
+                "give one kind per line"
             )
         self.lines = [check_line(line, self.name, index, kind) for index, (line, kind) in enumerate(zip(self.lines, kinds))]
         self.line_kinds = kinds
@@ -113,12 +114,14 @@ class Table:
         self.layers = list(layers)
         count = len(self.layers)
         if count == 0:
-            raise DatasetError("the table has no rows")
+            raise DatasetError("the table has no rows; pass at least one layer and its time")
 
         self.times_ms = np.array(times_ms, dtype=np.float64).reshape(-1)
         if self.times_ms.shape[0] != count:
-            raise DatasetError(f"the table has {count} layers but {self.times_ms.shape[0]} times")
-        check_times(self.times_ms, "table")
+            raise DatasetError(
+                f"the table has {count} layers but {self.times_ms.shape[0]} times; pass one time per layer"
+            )
+        check_times(self.times_ms, "table", scope="table")
 
         for index, layer in enumerate(self.layers):
             check_kind(getattr(layer, "kind", None), f"table, row {index}")
@@ -126,9 +129,11 @@ class Table:
 
         self.metadata = {str(name): _metadata_column(name, values, count) for name, values in (metadata or {}).items()}
         if group_column is not None and group_column not in self.metadata:
-            raise DatasetError(
-                f"group column {group_column!r} not found; available columns: {', '.join(self.metadata) or 'none'}"
-            )
+            if self.metadata:
+                advice = f"pass one of the metadata columns {', '.join(self.metadata)}"
+            else:
+                advice = "the table has no metadata columns, so pass no group column"
+            raise DatasetError(f"group column {group_column!r} not found; {advice}")
         self.group_column = group_column
 
     def __len__(self):

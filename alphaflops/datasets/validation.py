@@ -1,5 +1,6 @@
 """Checks on measured rows, with errors that name the plot, line and row."""
 
+import math
 import numbers
 
 import numpy as np
@@ -67,7 +68,7 @@ def check_line(values, plot_name, line_index, kind="conv2d"):
     try:
         rows = np.array(values, dtype=np.float64)
     except (TypeError, ValueError) as error:
-        raise DatasetError(f"{where}: values are not numbers ({error})") from None
+        raise DatasetError(f"{where}: values are not numbers ({error}); write sizes and times as plain numbers") from None
 
     if rows.ndim != 2 or rows.shape[1] != len(LINE_COLUMNS):
         raise DatasetError(
@@ -75,7 +76,7 @@ def check_line(values, plot_name, line_index, kind="conv2d"):
             f"{', '.join(LINE_COLUMNS)}, found shape {rows.shape}"
         )
     if rows.shape[0] == 0:
-        raise DatasetError(f"{where}: the line has no rows")
+        raise DatasetError(f"{where}: the line has no rows; remove the empty line or add its measurements")
 
     check_kind(kind, where)
     check_dimensions(rows[:, :6], where)
@@ -138,43 +139,56 @@ def _check_number(value, where, column_index):
         float(value)
     except OverflowError:
         rule = "a positive finite number" if is_time else f"an integer from 1 to {MAX_DIMENSION} (2**31 - 1)"
-        raise DatasetError(f"{where}: {name} = {describe_value(value)} is too large; it must be {rule}") from None
+        raise DatasetError(
+            f"{where}: {name} = {describe_value(value)} is too large; it must be {rule}, so fix or remove this row"
+        ) from None
 
 
-def check_dimensions(dims, where):
-    """Raise DatasetError naming the first row that breaks the size rule of :mod:`alphaflops.flops`."""
+def check_dimensions(dims, where, scope="line"):
+    """Raise DatasetError naming the first row that breaks the size rule of :mod:`alphaflops.flops`.
+
+    ``scope`` names what ``dims`` is ("line" or "table") in the count of invalid rows.
+    """
     found = find_invalid_size(dims)
     if found is None:
         return
 
     row, column, count = found
     if column is None:
-        macs = float(np.prod(dims[row]))
+        # Every size of this row is a whole number up to 2**31 - 1, so the integer product is exact.
+        macs = math.prod(int(value) for value in dims[row])
         raise DatasetError(
-            f"{where}, row {row}: the product H*W*Cin*Cout*K1*K2 = {macs:.4g} MACs is above the maximum "
-            f"{MAX_ROW_MACS} (2**53 - 1) that float64 counts exactly ({count} invalid row(s) in this line)"
+            f"{where}, row {row}: the product H*W*Cin*Cout*K1*K2 = {macs} MACs is above the maximum "
+            f"{MAX_ROW_MACS} (2**53 - 1) that float64 counts exactly ({count} invalid row(s) in this {scope}); "
+            "fix or remove these rows"
         )
     raise DatasetError(
         f"{where}, row {row}: {ROW_COLUMNS[column]} = {float(dims[row, column])!r} is not a positive finite "
-        f"integer of at most {MAX_DIMENSION} (2**31 - 1) ({count} invalid row(s) in this line)"
+        f"integer of at most {MAX_DIMENSION} (2**31 - 1) ({count} invalid row(s) in this {scope}); "
+        "fix or remove these rows"
     )
 
 
 def check_time_value(value, where):
     """Return one time in ms as a float, or raise DatasetError unless it is a positive finite number."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise DatasetError(f"{where}: time {describe_value(value)} is not a number")
+        raise DatasetError(f"{where}: time {describe_value(value)} is not a number; write it as a plain number")
     try:
         time_ms = float(value)
     except OverflowError:
         time_ms = float("inf")
     if not (np.isfinite(time_ms) and time_ms > 0):
-        raise DatasetError(f"{where}: time {describe_value(value)} ms is not positive and finite")
+        raise DatasetError(
+            f"{where}: time {describe_value(value)} ms is not positive and finite; fix or remove this row"
+        )
     return time_ms
 
 
-def check_times(times, where):
-    """Raise DatasetError naming the first row whose time is not positive and finite."""
+def check_times(times, where, scope="line"):
+    """Raise DatasetError naming the first row whose time is not positive and finite.
+
+    ``scope`` names what ``times`` belong to ("line" or "table") in the count of invalid times.
+    """
     valid = np.isfinite(times) & (times > 0)
     bad_rows = np.flatnonzero(~valid)
     if bad_rows.size == 0:
@@ -183,7 +197,8 @@ def check_times(times, where):
     row = int(bad_rows[0])
     raise DatasetError(
         f"{where}, row {row}: time {float(times[row])!r} ms is not positive and finite "
-        f"({bad_rows.size} invalid time(s) in this line)"
+        f"({bad_rows.size} invalid time(s) in this {scope}); measured times must be positive, "
+        "so fix or remove these rows"
     )
 
 
@@ -197,5 +212,6 @@ def check_dense_rows(dims, where):
     row = int(bad_rows[0])
     raise DatasetError(
         f"{where}, row {row}: a dense layer row needs W = 1 and K1 = K2 = 1, "
-        f"found {dims[row].tolist()}"
+        f"found {dims[row].tolist()}; write a dense layer as (batch, 1, in_features, out_features, 1, 1), "
+        "or mark the line as conv2d"
     )
