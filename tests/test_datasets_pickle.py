@@ -181,3 +181,53 @@ def test_pickle_of_other_layout_rejected(tmp_path):
 
     with pytest.raises(DatasetError, match="not a measurement pickle in the published layout"):
         load_dataset(path)
+
+
+@pytest.mark.parametrize(
+    "content, problem",
+    [
+        ({"plots": "abc"}, "'plots' is of type str, not a list of plot dicts"),
+        ({"data": [], "meta": {}}, "the dict has no 'plots' key (its keys: 'data', 'meta')"),
+        ({}, "it contains an empty dict, without a 'plots' key"),
+        ([1, 2, 3], "it contains an object of type list, not a dict"),
+    ],
+)
+def test_pickle_layout_error_names_problem(tmp_path, content, problem):
+    path = tmp_path / "other.pickle"
+    path.write_bytes(pickle.dumps(content, protocol=5))
+
+    with pytest.raises(DatasetError) as raised:
+        load_dataset(path)
+
+    assert f"{path} is not a measurement pickle in the published layout: {problem}; " in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    "plots, problem",
+    [
+        ([{"name": "a", "lines": []}], "plot 0 is missing the key(s) axis"),
+        ([3], "plot 0 is of type int, not a dict"),
+        ([{"name": "a", "axis": 0, "lines": "abc"}], "plot 'a': 'lines' is of type str, not a list"),
+    ],
+)
+def test_plot_layout_error_names_plot(tmp_path, plots, problem):
+    path = tmp_path / "other.pickle"
+    path.write_bytes(pickle.dumps({"plots": plots}, protocol=5))
+
+    with pytest.raises(DatasetError) as raised:
+        load_dataset(path)
+
+    assert str(raised.value).startswith(f"{path}: {problem}; ")
+
+
+@pytest.mark.parametrize("content", [{"plots": "abc"}, {"plots": [{"name": "a", "lines": []}]}])
+def test_pickle_layout_error_says_what_to_do(tmp_path, content):
+    path = tmp_path / "other.pickle"
+    path.write_bytes(pickle.dumps(content, protocol=5))
+
+    with pytest.raises(DatasetError) as raised:
+        load_dataset(path)
+
+    message = str(raised.value)
+    assert "write the file in the published layout or as project JSON (Dataset.to_json)" in message
+    assert "each plot is a dict with 'name', 'axis'" in message

@@ -26,6 +26,13 @@ PUBLISHED_DENSE_LINES = {
 
 _REQUIRED_PLOT_KEYS = ("name", "axis", "lines")
 
+# The next step of every layout error, with the layout that the reader expects.
+_LAYOUT_ADVICE = (
+    "write the file in the published layout or as project JSON (Dataset.to_json). The published layout is "
+    "a dict {'plots': [plot, ...]}, and each plot is a dict with 'name', 'axis' (a column index 0..5 or "
+    "'progressive') and 'lines' (a list of (n, 7) arrays with columns H, W, Cin, Cout, K1, K2, T_ms)"
+)
+
 
 def read_pickle(path, data=None):
     """Read a measurement pickle in the published layout, without running code.
@@ -57,11 +64,10 @@ def read_pickle(path, data=None):
         data = path.read_bytes()
     content = safe_loads(data, source=str(path))
 
-    if not isinstance(content, dict) or not isinstance(content.get("plots"), list):
-        found = sorted(content) if isinstance(content, dict) else type(content).__name__
+    problem = _top_level_problem(content)
+    if problem is not None:
         raise DatasetError(
-            f"{path} is not a measurement pickle in the published layout: expected a dict with a "
-            f"'plots' list, found {found}"
+            f"{path} is not a measurement pickle in the published layout: {problem}; {_LAYOUT_ADVICE}"
         )
 
     try:
@@ -73,20 +79,40 @@ def read_pickle(path, data=None):
         raise DatasetError(f"{path}: {error}") from None
 
 
+def _top_level_problem(content):
+    """Return what is wrong with the unpickled object's top level, or None for a dict with a 'plots' list."""
+    if not isinstance(content, dict):
+        return f"it contains an object of type {type(content).__name__}, not a dict"
+    if not content:
+        return "it contains an empty dict, without a 'plots' key"
+    if "plots" not in content:
+        keys = ", ".join(repr(key) for key in list(content)[:10])
+        return f"the dict has no 'plots' key (its keys: {keys})"
+    plots = content["plots"]
+    if not isinstance(plots, list):
+        return f"'plots' is of type {type(plots).__name__}, not a list of plot dicts"
+    return None
+
+
 def _read_plot(item, index):
     if not isinstance(item, dict):
-        raise DatasetError(f"plot {index} is a {type(item).__name__}, not a dict")
+        raise DatasetError(f"plot {index} is of type {type(item).__name__}, not a dict; {_LAYOUT_ADVICE}")
     missing = [key for key in _REQUIRED_PLOT_KEYS if key not in item]
     if missing:
-        raise DatasetError(f"plot {index} lacks the key(s) {', '.join(missing)}")
+        raise DatasetError(f"plot {index} is missing the key(s) {', '.join(missing)}; {_LAYOUT_ADVICE}")
 
     name = str(item["name"])
     lines = item["lines"]
     if not isinstance(lines, list):
-        raise DatasetError(f"plot {name!r}: 'lines' is a {type(lines).__name__}, not a list")
+        raise DatasetError(
+            f"plot {name!r}: 'lines' is of type {type(lines).__name__}, not a list; {_LAYOUT_ADVICE}"
+        )
     declared = item.get("no_lines")
     if declared is not None and declared != len(lines):
-        raise DatasetError(f"plot {name!r} declares no_lines = {declared} but has {len(lines)} lines")
+        raise DatasetError(
+            f"plot {name!r} declares no_lines = {declared} but has {len(lines)} lines; "
+            "set no_lines to the number of lines, or remove it"
+        )
 
     return Plot(
         name=name,
