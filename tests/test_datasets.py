@@ -12,6 +12,7 @@ from hypothesis.extra import numpy as hnp
 
 from alphaflops.datasets import Dataset, Plot, bundled_datasets, load_dataset, normalize_hardware
 from alphaflops.datasets.project_json import FORMAT_NAME, FORMAT_VERSION
+from alphaflops.datasets.tidy_csv import is_tidy_header, read_tidy_csv
 from alphaflops.errors import DatasetError
 
 T2000_LINE_LENGTHS = {
@@ -399,6 +400,101 @@ def test_csv_values_match_dataset(t2000, tmp_path):
     np.testing.assert_array_equal(y, t2000.y)
     assert [record["plot"] for record in records] == [t2000.plot_names[g] for g in t2000.groups]
     assert [record["kind"] for record in records] == t2000.kinds.tolist()
+
+
+def test_tidy_csv_reads_back_rows(t2000, tmp_path):
+    path = tmp_path / "t2000.csv"
+    t2000.to_csv(path)
+
+    loaded = read_tidy_csv(path)
+
+    np.testing.assert_array_equal(loaded.X, t2000.X)
+    np.testing.assert_array_equal(loaded.y, t2000.y)
+    np.testing.assert_array_equal(loaded.kinds, t2000.kinds)
+
+
+def test_tidy_csv_groups_by_plot(t2000, tmp_path):
+    path = tmp_path / "t2000.csv"
+    t2000.to_csv(path)
+
+    loaded = read_tidy_csv(path)
+
+    assert loaded.group_names == sorted(t2000.plot_names)
+    assert [loaded.group_names[g] for g in loaded.groups] == [t2000.plot_names[g] for g in t2000.groups]
+    assert loaded.metadata["line"].tolist() == t2000.line_index.tolist()
+    assert loaded.metadata["row"].tolist() == t2000.row_index.tolist()
+
+
+def test_tidy_csv_of_table_keeps_metadata(tmp_path):
+    source = tmp_path / "layers.csv"
+    source.write_text("h,cin,cout,k,s,n,t,net,algo\n8,3,4,3,2,4,0.5,b,gemm\n16,3,4,1,1,1,1.5,a,fft\n")
+    columns = {"h": ["height", "width"], "cin": "in_channels", "cout": "out_channels", "k": "kernel_size", "s": "stride", "n": "batch", "t": "time"}
+    table = load_dataset(source, format="csv", columns=columns, group_column="net")
+    path = tmp_path / "tidy.csv"
+    table.to_csv(path)
+
+    loaded = read_tidy_csv(path)
+
+    np.testing.assert_array_equal(loaded.X, table.X)
+    np.testing.assert_array_equal(loaded.y, table.y)
+    np.testing.assert_array_equal(loaded.groups, table.groups)
+    assert loaded.metadata["algo"].tolist() == ["gemm", "fft"]
+    assert loaded.metadata["net"].tolist() == ["b", "a"]
+
+
+def test_tidy_csv_without_groups(tmp_path):
+    source = tmp_path / "layers.csv"
+    source.write_text("batch,fin,fout,t\n32,128,64,0.2\n")
+    table = load_dataset(source, format="csv", columns={"batch": "batch", "fin": "in_features", "fout": "out_features", "t": "time"})
+    path = tmp_path / "tidy.csv"
+    table.to_csv(path)
+
+    loaded = read_tidy_csv(path)
+
+    assert (loaded.groups == -1).all()
+    assert loaded.kinds.tolist() == ["dense"]
+    assert loaded.X.tolist() == [[32, 1, 128, 64, 1, 1]]
+
+
+def test_tidy_header_recognised(t2000, tmp_path):
+    path = tmp_path / "t2000.csv"
+    t2000.to_csv(path)
+    header_line = path.read_text().splitlines()[0]
+
+    assert is_tidy_header(header_line)
+    assert not is_tidy_header("H,W,Cin,Cout,K1,K2,time_ms")
+    assert not is_tidy_header(header_line.replace(",", ";"))
+
+
+TIDY_HEADER = "plot,line,row,kind,H,W,Cin,Cout,K1,K2,time_ms"
+
+
+@pytest.mark.parametrize(
+    "bad_line, message",
+    [
+        ("p,0,1,pool,8,8,3,4,3,3,0.5", "line 3: column 'kind' has the unknown layer kind 'pool'"),
+        ("p,0,1,dense,8,2,3,4,1,1,0.5", "line 3: invalid dense row: a dense row needs W = K1 = K2 = 1"),
+        ("p,0,1,conv2d,8,8,2.5,4,3,3,0.5", "line 3: invalid conv2d row: row Cin must be an integer"),
+        ("p,0,1,conv2d,8,8,3,4,3,3,0", "line 3: column 'time_ms' has the time 0 ms, which is not positive"),
+        ("p,0,1,conv2d,8,8,x,4,3,3,0.5", "line 3: column 'Cin' has the non-numeric value 'x'"),
+    ],
+)
+def test_tidy_csv_error_names_line(tmp_path, bad_line, message):
+    path = tmp_path / "tidy.csv"
+    path.write_text(f"{TIDY_HEADER}\np,0,0,conv2d,8,8,3,4,3,3,0.5\n{bad_line}\n")
+
+    with pytest.raises(DatasetError) as raised:
+        read_tidy_csv(path)
+
+    assert str(raised.value).startswith(f"{path}, {message}")
+
+
+def test_tidy_reader_rejects_other_header(tmp_path):
+    path = tmp_path / "other.csv"
+    path.write_text("H,W,Cin,Cout,K1,K2,time_ms\n8,8,3,4,3,3,0.5\n")
+
+    with pytest.raises(DatasetError, match="is not a tidy CSV: .* read other CSV files with format='csv'"):
+        read_tidy_csv(path)
 
 
 # Subsets.

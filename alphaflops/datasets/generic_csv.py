@@ -99,7 +99,7 @@ def read_csv(path, data=None, columns=None, time_unit="ms", group_column=None, n
     time_column = next(column for column, names in targets.items() if "time" in names)
     with np.errstate(over="ignore"):
         times_ms = np.asarray(times, dtype=np.float64) * scale
-    _check_file_times(times_ms, times, [line for line, _ in records], time_column, time_unit, path)
+    check_file_times(times_ms, times, [line for line, _ in records], time_column, time_unit, path)
 
     metadata_columns = [column for column in header if column not in targets or column == group_column]
     metadata = {column: metadata_array([record[1][column] for record in records]) for column in metadata_columns}
@@ -215,7 +215,7 @@ def _build_layers(records, targets, path):
     for line, record in records:
         kind = default_kind
         if kind_column is not None:
-            kind = _parse_kind(record[kind_column], kind_column, line, path)
+            kind = parse_kind(record[kind_column], kind_column, line, path)
         allowed = {"time", *(CONV2D_ARGUMENTS if kind == "conv2d" else DENSE_ARGUMENTS)}
 
         arguments = {}
@@ -239,7 +239,7 @@ def _build_layers(records, targets, path):
     return layers, times
 
 
-def _check_file_times(times_ms, file_times, lines, column, time_unit, path):
+def check_file_times(times_ms, file_times, lines, column, time_unit, path):
     """Raise DatasetError naming the first line whose time is not positive and finite in milliseconds.
 
     ``file_times`` are the values as the file gives them, in ``time_unit``,
@@ -270,14 +270,15 @@ def _converter(names):
     if "bias" in names:
         return _parse_boolean
     text_values = _TEXT_VALUES.get(names[0].split("[")[0], ())
-    return lambda text, column, line, path: _parse_number(text, column, line, path, text_values)
+    return lambda text, column, line, path: parse_number(text, column, line, path, text_values)
 
 
-def _parse_number(text, column, line, path, text_values=()):
+def parse_number(text, column, line, path, text_values=()):
     """Return a cell as an int, a float or one of ``text_values``.
 
-    Integers too large for float64 (or with more digits than Python
-    converts) and non-finite floats raise DatasetError naming the line.
+    Text that is not a number, integers too large for float64 (or with more
+    digits than Python converts) and non-finite floats raise DatasetError
+    naming the line.
     """
     stripped = text.strip()
     if stripped.lower() in text_values:
@@ -310,7 +311,8 @@ def _parse_number(text, column, line, path, text_values=()):
     return value
 
 
-def _parse_kind(text, column, line, path):
+def parse_kind(text, column, line, path):
+    """Return a cell as the layer kind "conv2d" or "dense", or raise DatasetError naming the line."""
     kind = text.strip().lower()
     if kind not in _REQUIRED:
         raise DatasetError(
