@@ -124,6 +124,20 @@ class AuditResult:
             bounds.append("memory")
         return tuple(bounds)
 
+    def model_file_entry(self):
+        """Return what the audit checked, as model files record it in ``trained_on.audit``.
+
+        The entry is ``{"bounds_applied": [...], "peak_flops": float or None,
+        "bandwidth": float or None}``. An empty ``bounds_applied`` means that
+        no row was checked, so an empty list of excluded rows does not mean
+        that every row passed.
+        """
+        return {
+            "bounds_applied": list(self.bounds_applied),
+            "peak_flops": self.peak_flops,
+            "bandwidth": self.bandwidth,
+        }
+
     def to_dict(self):
         """Return the JSON-ready record ``{"rows", "peak_flops", "bandwidth", "bounds_applied", "assumptions"}``.
 
@@ -255,9 +269,10 @@ def fit_without_flagged(estimator, dataset, peak_flops=None, bandwidth=None):
     Parameters
     ----------
     estimator : CostModel
-        Fitted in place with :func:`alphaflops.models.base.fit_dataset`; its
-        ``excluded_rows_`` attribute receives the audit's flagged rows (model
-        kinds that store it write it to their model files).
+        Fitted in place with :func:`alphaflops.models.base.fit_dataset`. Its
+        ``excluded_rows_`` attribute receives the audit's flagged rows, and
+        ``audit_`` receives :meth:`AuditResult.model_file_entry`, what the
+        audit checked. Model files write both to ``trained_on``.
     dataset : Dataset
     peak_flops, bandwidth : float, optional
         Passed to :func:`audit`.
@@ -278,7 +293,49 @@ def fit_without_flagged(estimator, dataset, peak_flops=None, bandwidth=None):
     plausible_rows = drop_flagged_rows(dataset, result, stacklevel=3)
     fit_dataset(estimator, plausible_rows)
     estimator.excluded_rows_ = [dict(row) for row in result.rows]
+    # NOTE: a later plain fit of the same estimator does not clear audit_, so its
+    # model file would still record this audit. Fit a new estimator instead.
+    estimator.audit_ = result.model_file_entry()
     return estimator, result
+
+
+def model_file_entry_error(entry, excluded_rows=()):
+    """Return why ``entry`` is not a valid ``trained_on.audit`` of a model file, or None when it is valid.
+
+    A valid entry is the JSON form of :meth:`AuditResult.model_file_entry`:
+    ``bounds_applied`` lists each of "compute" and "memory" at most once,
+    ``peak_flops`` is a positive number exactly when "compute" is listed and
+    null otherwise, and likewise ``bandwidth`` with "memory". An entry
+    without bounds cannot go with rows in ``excluded_rows``, because such an
+    audit flags no row. Other keys are ignored.
+    """
+    if not isinstance(entry, dict):
+        return f"expected a JSON object, got {type(entry).__name__}"
+    missing = [key for key in ("bounds_applied", "peak_flops", "bandwidth") if key not in entry]
+    if missing:
+        return f"missing key(s) {', '.join(missing)}"
+
+    bounds = entry["bounds_applied"]
+    known_bounds = ("compute", "memory")
+    if (not isinstance(bounds, list) or not all(bound in known_bounds for bound in bounds)
+            or len(set(bounds)) != len(bounds)):
+        return f'bounds_applied must list "compute" and "memory" at most once each, got {bounds!r}'
+
+    for bound, key in (("compute", "peak_flops"), ("memory", "bandwidth")):
+        value = entry[key]
+        if bound not in bounds:
+            if value is not None:
+                return f"{key} is {value!r} but bounds_applied does not list {bound!r}, so it must be null"
+            continue
+        is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if not (is_number and math.isfinite(value) and value > 0):
+            unit = RATE_UNITS[key][0]
+            return f"{key} must be a positive number of {unit} because bounds_applied lists {bound!r}, got {value!r}"
+
+    if not bounds and excluded_rows:
+        return (f"no bound applied, so the audit flagged no row, but excluded_rows lists "
+                f"{len(excluded_rows)} row(s)")
+    return None
 
 
 def drop_flagged_rows(dataset, result, stacklevel=2):

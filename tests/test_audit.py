@@ -361,3 +361,130 @@ def test_fit_without_flagged_silent_with_bound(t2000_path):
         _, result = fit_without_flagged(FlopsRegressor(), load_dataset(t2000_path))
 
     assert result.bounds_applied == ("compute",)
+
+
+# What the audit checked, recorded in model files -----------------------------------------------------
+
+@pytest.fixture(scope="module")
+def audited_model_contents(t2000_path, tmp_path_factory):
+    """Contents of the model file of a flops model fitted without the rows that the T2000 audit flags."""
+    from alphaflops.models import FlopsRegressor
+
+    model, _ = fit_without_flagged(FlopsRegressor(), load_dataset(t2000_path))
+    path = tmp_path_factory.mktemp("audited") / "flops.json"
+    model.save(path)
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _load_contents(contents, tmp_path):
+    from alphaflops.models import load_model
+
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps(contents), encoding="utf-8")
+    return load_model(path)
+
+
+def test_model_file_records_audit_bounds(audited_model_contents):
+    audit_entry = audited_model_contents["trained_on"]["audit"]
+
+    assert audit_entry["bounds_applied"] == ["compute"]
+    assert audit_entry["peak_flops"] == pytest.approx(2 * 16 * 64 * 1.62e9)
+    assert audit_entry["bandwidth"] is None
+    assert len(audited_model_contents["trained_on"]["excluded_rows"]) == 5
+
+
+def test_model_file_audit_without_bound(tmp_path):
+    from alphaflops.models import FlopsRegressor
+
+    with pytest.warns(NoBoundWarning):
+        model, _ = fit_without_flagged(FlopsRegressor(), load_dataset("cpu-amd-epyc"))
+    model.save(tmp_path / "flops.json")
+
+    trained_on = json.loads((tmp_path / "flops.json").read_text(encoding="utf-8"))["trained_on"]
+    assert trained_on["audit"] == {"bounds_applied": [], "peak_flops": None, "bandwidth": None}
+    assert trained_on["excluded_rows"] == []
+
+
+def test_plain_fit_file_has_null_audit(tmp_path):
+    from alphaflops.models import FlopsRegressor
+    from alphaflops.models.base import fit_dataset
+
+    model = fit_dataset(FlopsRegressor(), load_dataset("cpu-amd-epyc"))
+    model.save(tmp_path / "flops.json")
+
+    trained_on = json.loads((tmp_path / "flops.json").read_text(encoding="utf-8"))["trained_on"]
+    assert trained_on["audit"] is None
+
+
+def test_model_file_audit_survives_load(audited_model_contents, tmp_path):
+    loaded = _load_contents(audited_model_contents, tmp_path)
+    loaded.save(tmp_path / "again.json")
+
+    again = json.loads((tmp_path / "again.json").read_text(encoding="utf-8"))
+    assert loaded.audit_ == audited_model_contents["trained_on"]["audit"]
+    assert again["trained_on"]["audit"] == audited_model_contents["trained_on"]["audit"]
+
+
+def test_model_file_without_audit_loads(audited_model_contents, tmp_path):
+    contents = json.loads(json.dumps(audited_model_contents))
+    del contents["trained_on"]["audit"]
+
+    loaded = _load_contents(contents, tmp_path)
+
+    assert not hasattr(loaded, "audit_")
+    assert len(loaded.excluded_rows_) == 5
+
+
+# trained_on.audit as edited in a file, and the problem that the load error names.
+INVALID_AUDIT_ENTRIES = [
+    ("compute", "expected a JSON object, got str"),
+    ({"bounds_applied": ["compute"], "peak_flops": 3.3e12}, "missing key(s) bandwidth"),
+    ({"bounds_applied": "compute", "peak_flops": 3.3e12, "bandwidth": None}, "bounds_applied must list"),
+    ({"bounds_applied": ["compute", "compute"], "peak_flops": 3.3e12, "bandwidth": None}, "at most once each"),
+    ({"bounds_applied": ["latency"], "peak_flops": None, "bandwidth": None}, "bounds_applied must list"),
+    ({"bounds_applied": ["compute"], "peak_flops": -3.3e12, "bandwidth": None},
+     "peak_flops must be a positive number of FLOP/s"),
+    ({"bounds_applied": ["compute"], "peak_flops": None, "bandwidth": None},
+     "peak_flops must be a positive number of FLOP/s"),
+    ({"bounds_applied": ["compute"], "peak_flops": "fast", "bandwidth": None},
+     "peak_flops must be a positive number of FLOP/s"),
+    ({"bounds_applied": ["compute"], "peak_flops": 3.3e12, "bandwidth": 3.2e11},
+     "bandwidth is 320000000000.0 but bounds_applied does not list 'memory'"),
+    ({"bounds_applied": ["compute", "memory"], "peak_flops": 3.3e12, "bandwidth": 0},
+     "bandwidth must be a positive number of bytes/s"),
+    ({"bounds_applied": [], "peak_flops": None, "bandwidth": None},
+     "no bound applied, so the audit flagged no row, but excluded_rows lists 5 row(s)"),
+]
+
+
+@pytest.mark.parametrize("entry, problem", INVALID_AUDIT_ENTRIES)
+def test_invalid_model_file_audit_rejected(audited_model_contents, tmp_path, entry, problem):
+    from alphaflops.errors import ModelFileError
+
+    contents = json.loads(json.dumps(audited_model_contents))
+    contents["trained_on"]["audit"] = entry
+
+    with pytest.raises(ModelFileError) as caught:
+        _load_contents(contents, tmp_path)
+
+    message = str(caught.value)
+    assert "invalid trained_on.audit: " in message
+    assert problem in message
+    assert message.endswith("fit and save the model again")
+    assert "\n" not in message
+
+
+def test_no_bound_audit_entry_loads(audited_model_contents, tmp_path):
+    contents = json.loads(json.dumps(audited_model_contents))
+    contents["trained_on"]["excluded_rows"] = []
+    contents["trained_on"]["audit"] = {"bounds_applied": [], "peak_flops": None, "bandwidth": None}
+
+    loaded = _load_contents(contents, tmp_path)
+
+    assert loaded.audit_["bounds_applied"] == []
+
+
+def test_audited_file_keeps_format_version(audited_model_contents):
+    from alphaflops.models.files import FORMAT_VERSION
+
+    assert audited_model_contents["version"] == FORMAT_VERSION == 1

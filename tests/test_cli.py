@@ -554,3 +554,32 @@ def test_fit_leave_out_invalid_device_clock(capsys, neusight_dir, tmp_path):
 
     assert_one_line_error(status, stderr, "fit", "Freq is the core clock in MHz")
     assert not (tmp_path / "flops.json").exists()
+
+
+def test_fit_leave_out_records_unchecked_audit(capsys, tmp_path):
+    path = tmp_path / "flops.json"
+    status, _, stderr = run_cli(capsys, "fit", "--model", "flops", "--out", path, "--leave-out-flagged")
+
+    trained_on = json.loads(path.read_text(encoding="utf-8"))["trained_on"]
+    assert status == 0, stderr
+    assert trained_on["audit"] == {"bounds_applied": [], "peak_flops": None, "bandwidth": None}
+    assert trained_on["excluded_rows"] == []
+
+
+def test_fit_peak_flops_recorded_in_model_file(capsys, t2000_path, tmp_path):
+    path = tmp_path / "flops.json"
+    status, _, stderr = run_cli(capsys, "fit", "--dataset", t2000_path, "--model", "flops", "--out", path,
+                                "--leave-out-flagged", "--peak-flops", "1e15")
+
+    audit = json.loads(path.read_text(encoding="utf-8"))["trained_on"]["audit"]
+    assert status == 0, stderr
+    assert audit["bounds_applied"] == ["compute"]
+    assert audit["peak_flops"] == 1e15
+
+
+def test_plain_fit_records_no_audit(capsys, tmp_path):
+    path = tmp_path / "flops.json"
+    status, _, stderr = run_cli(capsys, "fit", "--model", "flops", "--out", path)
+
+    assert status == 0, stderr
+    assert json.loads(path.read_text(encoding="utf-8"))["trained_on"]["audit"] is None

@@ -10,9 +10,14 @@ A model file is UTF-8 JSON (never a pickle) with these fields:
 ``parameters``           ``{name: {"value": float, "standard_error": float or null}}``
 ``kernel_classes``       names of the kernel classes (a list, empty for kinds without them)
 ``feature_range``        ``{"min": [6 floats], "max": [6 floats]}`` of the fitted rows
-``trained_on``           ``{"hardware": {...}, "dataset_sha256": str or null, "excluded_rows": [...]}``;
+``trained_on``           ``{"hardware": {...}, "dataset_sha256": str or null, "excluded_rows": [...],
+                         "audit": {...} or null}``.
                          ``excluded_rows`` (optional) lists the rows left out of the fit
-                         because the plausibility audit flagged them
+                         because the plausibility audit flagged them. ``audit`` (optional)
+                         records what that audit checked: ``{"bounds_applied": [...],
+                         "peak_flops": float or null, "bandwidth": float or null}``. It is
+                         null or absent when the fit did not go through the audit, and an
+                         empty ``bounds_applied`` means that the audit checked no row
 ``in_sample``            metrics of the model on its training rows (may be empty)
 ``extras``               kind-specific fields (an object, usually empty)
 ``alphaflops_version``   version of alphaflops that wrote the file
@@ -126,6 +131,7 @@ def model_to_dict(model):
             "hardware": _to_json_value(getattr(model, "hardware_", {}) or {}),
             "dataset_sha256": getattr(model, "dataset_sha256_", None),
             "excluded_rows": _to_json_value([dict(row) for row in getattr(model, "excluded_rows_", [])]),
+            "audit": _to_json_value(getattr(model, "audit_", None)),
         },
         "in_sample": {
             name: _finite_or_none(value) for name, value in (getattr(model, "in_sample_metrics_", {}) or {}).items()
@@ -277,6 +283,14 @@ def model_from_dict(contents):
         raise corrupt_model_file(f"trained_on.excluded_rows must be a list of objects, got {excluded!r}")
     if excluded:
         model.excluded_rows_ = excluded
+    audit_entry = trained_on.get("audit")
+    if audit_entry is not None:
+        from alphaflops.plausibility import model_file_entry_error
+
+        problem = model_file_entry_error(audit_entry, excluded)
+        if problem is not None:
+            raise corrupt_model_file(f"invalid trained_on.audit: {problem}")
+        model.audit_ = audit_entry
     extras = _object(contents.get("extras", {}), "extras")
     model._restore_model_file_extras(extras)
     if "excluded_rows" in extras and "excluded_rows" in trained_on and extras["excluded_rows"] != excluded:
