@@ -278,8 +278,9 @@ def build_report(dataset, models=None, plan=None, dataset_path=None, run_audit=T
         Leave the rows that the audit flags out of every fit and every
         metric, so that all figures use the same rows. The left-out rows
         are listed in ``data["dataset"]["rows_left_out"]`` and in each
-        fitted model's ``excluded_rows``. When the audit applies no bound,
-        no row is left out and a
+        fitted model's ``excluded_rows``, and the bounds that the audit
+        applied in ``data["dataset"]["audit_bounds_applied"]``. When the
+        audit applies no bound, no row is left out and a
         :class:`~alphaflops.plausibility.NoBoundWarning` is issued.
     progress : callable, optional
         Called with one line of text before each model is evaluated, e.g.
@@ -306,6 +307,7 @@ def build_report(dataset, models=None, plan=None, dataset_path=None, run_audit=T
         result = audit(dataset, peak_flops=peak_flops, bandwidth=bandwidth)
     if leave_out_flagged:
         summary["rows_left_out"] = _json_ready([dict(row) for row in result.rows])
+        summary["audit_bounds_applied"] = list(result.bounds_applied)
         dataset = drop_flagged_rows(dataset, result, stacklevel=3)
 
     data = {
@@ -717,7 +719,10 @@ def format_table(data):
     table = _align([header, *rows])
     caption = f"{data['dataset']['name']}: {data['dataset']['rows']} rows"
     if "rows_left_out" in data["dataset"]:
-        caption += f" ({len(data['dataset']['rows_left_out'])} flagged by the audit left out)"
+        if _left_out_bounds(data) == []:
+            caption += " (none left out: the audit applied no bound, so no row was checked)"
+        else:
+            caption += f" ({len(data['dataset']['rows_left_out'])} flagged by the audit left out)"
     if data.get("report_kind") != "evaluation":
         caption += f"; held-out predictions: {cv_label}"
     return caption + "\n" + table
@@ -765,7 +770,7 @@ def _markdown_header(data):
         f"- dataset: `{dataset['path']}`" if dataset.get("path") else f"- dataset: {dataset['name']}",
         f"- SHA-256: `{dataset['sha256']}`" if dataset.get("sha256") else "- SHA-256: unknown",
         f"- rows: {dataset['rows']}, plots: {dataset['plots']}",
-        *_rows_left_out_lines(dataset),
+        *_rows_left_out_lines(data),
         f"- hardware: {hardware}",
         f"- alphaflops {data['alphaflops_version']}, {data.get('created', '')}",
     ]
@@ -777,11 +782,29 @@ def _markdown_header(data):
     return "\n".join(lines)
 
 
-def _rows_left_out_lines(dataset):
+def _rows_left_out_lines(data):
+    dataset = data["dataset"]
     if "rows_left_out" not in dataset:
         return []
+    if _left_out_bounds(data) == []:
+        return ["- rows left out of every fit and metric: none, because the plausibility audit applied no bound "
+                "and so checked no row"]
     count = len(dataset["rows_left_out"])
     return [f"- rows flagged by the plausibility audit and left out of every fit and metric: {count}"]
+
+
+def _left_out_bounds(data):
+    """Return the bounds of the audit that chose the left-out rows, or None when the report does not record them.
+
+    Reports written before ``audit_bounds_applied`` existed fall back to
+    their ``audit`` section, which the same audit produced.
+    """
+    bounds = data["dataset"].get("audit_bounds_applied")
+    if bounds is not None:
+        return list(bounds)
+    if "audit" in data:
+        return _audit_bounds(data["audit"])
+    return None
 
 
 def _markdown_metrics(data):

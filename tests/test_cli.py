@@ -556,6 +556,8 @@ def test_fit_leave_out_invalid_device_clock(capsys, neusight_dir, tmp_path):
     assert not (tmp_path / "flops.json").exists()
 
 
+# What the audit checked, in model files and in the report table ----------------------------------------
+
 def test_fit_leave_out_records_unchecked_audit(capsys, tmp_path):
     path = tmp_path / "flops.json"
     status, _, stderr = run_cli(capsys, "fit", "--model", "flops", "--out", path, "--leave-out-flagged")
@@ -583,3 +585,11 @@ def test_plain_fit_records_no_audit(capsys, tmp_path):
 
     assert status == 0, stderr
     assert json.loads(path.read_text(encoding="utf-8"))["trained_on"]["audit"] is None
+
+
+def test_report_leave_out_without_bound_caption(capsys, tmp_path):
+    status, stdout, stderr = run_cli(capsys, "report", "--models", "flops", "--cv", "none", "--no-figures",
+                                     "--no-audit", "--leave-out-flagged", "--out", tmp_path)
+
+    assert status == 0, stderr
+    assert "721 rows (none left out: the audit applied no bound, so no row was checked)" in stdout

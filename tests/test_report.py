@@ -428,3 +428,51 @@ def test_report_passes_peak_to_audit(t2000):
 
     assert built.data["audit"]["peak_flops"] == 1e15
     assert built.data["audit"]["rows"] == []
+
+
+@pytest.fixture(scope="module")
+def unchecked_leave_out():
+    """Report data of the flops model on the bundled CPU set with --leave-out-flagged, where no bound applies."""
+    from alphaflops import load_dataset
+    from alphaflops.plausibility import NoBoundWarning
+
+    dataset = load_dataset("cpu-amd-epyc")
+    with pytest.warns(NoBoundWarning):
+        built = report.build_report(dataset, report.default_models(["flops"]), report.CrossValidationPlan("none"),
+                                    leave_out_flagged=True)
+    return built.data
+
+
+def test_leave_out_records_bounds(unchecked_leave_out):
+    assert unchecked_leave_out["dataset"]["audit_bounds_applied"] == []
+
+
+def test_table_caption_without_bound(unchecked_leave_out):
+    caption = report.format_table(unchecked_leave_out).splitlines()[0]
+
+    assert "721 rows (none left out: the audit applied no bound, so no row was checked)" in caption
+    assert "flagged by the audit left out" not in caption
+
+
+def test_markdown_left_out_without_bound(unchecked_leave_out):
+    markdown = report.format_markdown(unchecked_leave_out)
+
+    assert "- rows left out of every fit and metric: none, because the plausibility audit applied no bound" in markdown
+    assert "rows flagged by the plausibility audit and left out" not in markdown
+
+
+def test_table_caption_counts_flagged(t2000):
+    built = report.build_report(t2000, report.default_models(["alpha_published"]), report.CrossValidationPlan("none"),
+                                leave_out_flagged=True)
+
+    caption = report.format_table(built.data).splitlines()[0]
+    assert "721 rows (5 flagged by the audit left out)" in caption
+
+
+def test_table_caption_of_older_report(unchecked_leave_out):
+    data = json.loads(json.dumps(unchecked_leave_out))
+    del data["dataset"]["audit_bounds_applied"]
+
+    caption = report.format_table(data).splitlines()[0]
+
+    assert "none left out: the audit applied no bound" in caption
