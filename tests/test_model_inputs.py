@@ -6,6 +6,8 @@ rejected input raises ValueError, whose message names the row index, the
 row's values and what to do.
 """
 
+import re
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -33,8 +35,8 @@ INVALID_ROWS = [
     pytest.param([10, 10, 1e-3, 100, 3, 3], "Cin = 0.001 is below 1", id="below-one"),
     pytest.param([1e12, 10, 100, 100, 3, 3], "H = 1000000000000.0 is above 2**31 - 1", id="huge-size"),
     pytest.param([2**31, 1, 1, 1, 1, 1], "H = 2147483648.0 is above 2**31 - 1", id="just-above-int32"),
-    pytest.param([2**20, 2**20, 2**10, 2**10, 1, 1], "1.153e+18 MACs, above 2**53 - 1", id="too-many-macs"),
-    pytest.param([1e6, 1e6, 1e6, 1e6, 3, 3], "9e+24 MACs, above 2**53 - 1", id="overflowing-macs"),
+    pytest.param([2**20, 2**20, 2**10, 2**10, 1, 1], "H*W*Cin*Cout*K1*K2 = 1152921504606846976 MACs, above 2**53 - 1", id="too-many-macs"),
+    pytest.param([1e6, 1e6, 1e6, 1e6, 3, 3], "H*W*Cin*Cout*K1*K2 = 9000000000000000000000000 MACs, above 2**53 - 1", id="overflowing-macs"),
 ]
 
 # 2**53 - 1 = 6361 * 69431 * 20394401, so this row has exactly the largest allowed MAC count.
@@ -338,6 +340,121 @@ def test_huge_integer_time_reads_as_infinity(t2000):
 
     with pytest.raises(ValueError, match=r"Input y contains infinity in rows 2 \(y\[2\] = inf\)"):
         FlopsRegressor().fit(t2000.X, y)
+
+
+def test_mixed_list_names_only_text_time(t2000):
+    y = t2000.y.tolist()
+    y[5] = "abc"
+
+    with pytest.raises(ValueError, match=r"not numbers in rows 5 \(y\[5\] = 'abc'\);"):
+        FlopsRegressor().fit(t2000.X, y)
+
+
+# Sizes that are not numbers -----------------------------------------------------------
+
+
+def _sizes_with(t2000, value, row=BAD_ROW, column=1):
+    X = t2000.X.astype(object)
+    X[row, column] = value
+    return X
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=_name)
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [("abc", "W = 'abc' is a str"), ("7", "W = '7' is a str"), (True, "W = True is a bool"), (None, "W = None is a NoneType")],
+    ids=["text", "numeric-text", "bool", "none"],
+)
+def test_fit_text_size_names_row(t2000, estimator, value, shown):
+    with pytest.raises(ValueError, match="X contains values that are not numbers") as raised:
+        clone(estimator).fit(_sizes_with(t2000, value), t2000.y)
+
+    message = str(raised.value)
+    assert f"in rows {BAD_ROW} (X[{BAD_ROW}] = [" in message
+    assert shown in message
+
+
+@pytest.mark.parametrize("value", ["abc", "7"])
+def test_predict_text_size_names_row(t2000, fitted, value):
+    with pytest.raises(ValueError, match=rf"not numbers in rows {BAD_ROW} \(.*W = '{value}' is a str\)"):
+        fitted.predict(_sizes_with(t2000, value))
+
+
+def test_text_size_in_list_names_row(t2000, fitted_models):
+    X = t2000.X.tolist()
+    X[BAD_ROW][1] = "abc"
+
+    with pytest.raises(ValueError, match=rf"not numbers in rows {BAD_ROW} \(X\[{BAD_ROW}\] = \[60.0, 'abc', "):
+        fitted_models["flops"].predict(X)
+
+
+def test_text_array_names_first_rows(t2000, fitted_models):
+    with pytest.raises(ValueError, match=r"not numbers in rows 0, 1, .* and 711 more \(X\[0\] = \['300.0'"):
+        fitted_models["flops"].predict(t2000.X.astype(str))
+
+
+def test_text_size_message_gives_fix(t2000, fitted_models):
+    with pytest.raises(ValueError, match="not numbers") as raised:
+        fitted_models["flops"].predict(_sizes_with(t2000, "7"))
+
+    assert "convert numeric text, for example with np.asarray(X, dtype=float)" in str(raised.value)
+
+
+def test_object_sizes_of_numbers_are_accepted(t2000, fitted_models):
+    model = fitted_models["flops"]
+
+    np.testing.assert_array_equal(model.predict(t2000.X.astype(object)), model.predict(t2000.X))
+
+
+def test_huge_integer_size_reads_as_infinity(t2000, fitted_models):
+    with pytest.raises(ValueError, match=rf"Input X contains infinity in rows {BAD_ROW} \(X\[{BAD_ROW}\] = \[60.0, inf"):
+        fitted_models["flops"].predict(_sizes_with(t2000, 10**400))
+
+
+# Shapes of X ------------------------------------------------------------------------------
+
+
+def test_single_row_as_1d_suggests_reshape(t2000, fitted):
+    with pytest.raises(ValueError, match=r"Expected 2D array, got 1D array of shape \(6,\)") as raised:
+        fitted.predict(t2000.X[0])
+
+    message = str(raised.value)
+    assert "pass [row] or row.reshape(1, -1)" in message
+    assert "reshape(-1, 1)" not in message
+
+
+def test_one_column_as_x_names_shape(t2000):
+    with pytest.raises(ValueError, match=r"Expected 2D array, got 1D array of shape \(721,\)") as raised:
+        FlopsRegressor().fit(t2000.X[:, 0], t2000.y)
+
+    message = str(raised.value)
+    assert "needs X of shape (n, 6) with columns H, W, Cin, Cout, K1, K2" in message
+    assert "reshape(-1, 1)" not in message
+    assert "array=[" not in message
+
+
+@pytest.mark.parametrize("X", [np.ones((2, 3, 6)), 3.0], ids=["3d", "scalar"])
+def test_other_dimensions_name_shape(fitted_models, X):
+    shape = np.shape(X)
+
+    with pytest.raises(ValueError, match=rf"needs X of shape \(n, 6\) .*, got an array of shape {re.escape(str(shape))}"):
+        fitted_models["flops"].predict(X)
+
+
+@pytest.mark.parametrize("width", [5, 7])
+def test_fit_wrong_width_gives_fix(t2000, width):
+    X = np.ones((len(t2000.y), width))
+
+    with pytest.raises(ValueError, match=rf"got {width} feature\(s\) in X of shape \(721, {width}\); pass one row of six sizes"):
+        FlopsRegressor().fit(X, t2000.y)
+
+
+@pytest.mark.parametrize("width", [5, 7])
+def test_predict_wrong_width_gives_fix(t2000, fitted, width):
+    X = np.ones((3, width))
+
+    with pytest.raises(ValueError, match=rf"X has {width} features, but \w+ is expecting 6 features as input \(H, W, Cin, Cout, K1, K2\); pass"):
+        fitted.predict(X)
 
 
 # Times that the solver cannot start from ---------------------------------------------

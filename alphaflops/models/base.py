@@ -23,6 +23,7 @@ import warnings
 from typing import NamedTuple
 
 import numpy as np
+from scipy import sparse
 from scipy.optimize import least_squares
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
@@ -39,6 +40,11 @@ LOSSES = ("linear", "soft_l1", "huber", "cauchy", "arctan")
 # the values of the first _MAX_VALUES_SHOWN of them.
 _MAX_ROWS_SHOWN = 10
 _MAX_VALUES_SHOWN = 3
+
+# The next step of errors about the shape of X.
+_ROWS_ADVICE = (
+    "pass one row of six sizes per layer, for example Dataset.X or alphaflops.layers_to_rows(layers)"
+)
 
 # Rows per block of the fast size-rule check. A block of 4096 rows of six
 # float64 values is 192 KiB, small enough to stay in the L2 cache (256 KiB
@@ -324,16 +330,20 @@ class CostModel(RegressorMixin, BaseEstimator):
 
     # Input validation -------------------------------------------------------
 
-    # scikit-learn's validate_data still checks shapes, dtypes, a missing y
-    # and the number of features, with its standard messages. NaN, infinity
-    # and negative values are checked here instead, so that the message names
-    # the rows. These messages keep the words that scikit-learn's estimator
-    # checks match: "NaN", "inf" and "Negative values in data passed to".
+    # scikit-learn's validate_data still checks dtypes, empty input, a missing
+    # y and the sample count, with its standard messages. The shape of X, the
+    # number of features, values that are not numbers, NaN, infinity and
+    # negative values are checked here instead, so that the message names the
+    # rows or the shape and the fix. These messages keep the words that
+    # scikit-learn's estimator checks match: "NaN", "inf", "Negative values
+    # in data passed to", "1 feature(s)", "Expected 2D array, got 1D array"
+    # and "X has N features, but <model> is expecting 6 features as input".
 
     def _validate_training_data(self, X, y):
         # scikit-learn rejects NaN in y without naming a row and lets strings
         # in y through to a numpy error, so y is checked before it.
         _check_target_values(y)
+        X = self._check_feature_input(X, predicting=False)
         X, y = validate_data(
             self, X, y, dtype=np.float64, y_numeric=True, ensure_min_samples=2, ensure_all_finite=False
         )
@@ -342,8 +352,39 @@ class CostModel(RegressorMixin, BaseEstimator):
         return X, y
 
     def _validate_rows(self, X, reset):
+        X = self._check_feature_input(X, predicting=True)
         X = validate_data(self, X, dtype=np.float64, reset=reset, ensure_all_finite=False)
         return self._check_layer_rows(X, predicting=True)
+
+    def _check_feature_input(self, X, predicting):
+        """Return ``X`` ready for ``validate_data``, or raise ValueError for input that is not rows of six numbers.
+
+        scikit-learn converts numeric text such as "7" without a warning,
+        reports other text without its row, and advises ``reshape(-1, 1)``
+        for 1-D input, which does not fit six features. Text, bools and
+        other objects in X are rejected here as in y. A list comes back as
+        an array, so that it is converted once. Numeric arrays of shape
+        (n, 6) return at once, and the other checks run only on other input.
+        """
+        if isinstance(X, np.ndarray) and X.dtype.kind in "iuf" and X.ndim == 2 and X.shape[1] == N_FEATURES:
+            return X
+
+        array = _array_for_checks(X)
+        if array is None:
+            return X
+        model_name = type(self).__name__
+        if array.ndim != 2:
+            raise ValueError(_shape_message(array.shape, model_name))
+        if predicting and array.shape[1] != N_FEATURES:
+            # The first words are scikit-learn's own message for a wrong feature count.
+            raise ValueError(
+                f"X has {array.shape[1]} features, but {model_name} is expecting {N_FEATURES} features as input "
+                f"(H, W, Cin, Cout, K1, K2); {_ROWS_ADVICE}"
+            )
+        if array.dtype.kind in "OUSb":
+            array = _float_features(array)
+        # A DataFrame keeps its column names for scikit-learn's feature-name checks.
+        return X if hasattr(X, "columns") else array
 
     def _check_layer_rows(self, X, predicting):
         """Return ``X`` if every row follows the size rule of :mod:`alphaflops.flops`, else raise ValueError.
@@ -371,7 +412,8 @@ class CostModel(RegressorMixin, BaseEstimator):
 
         if X.shape[1] != N_FEATURES:
             raise ValueError(
-                f"{model_name} expects 6 features per row (H, W, Cin, Cout, K1, K2), got {X.shape[1]} feature(s)"
+                f"{model_name} expects 6 features per row (H, W, Cin, Cout, K1, K2), got {X.shape[1]} feature(s) "
+                f"in X of shape {X.shape}; {_ROWS_ADVICE}"
             )
 
         zero = np.any(X == 0, axis=1)
@@ -656,7 +698,9 @@ def _size_rule_problem(row, valid_values):
     """Return which part of the size rule a row breaks, for example "Cin = 100.5 is not an integer"."""
     bad_columns = np.flatnonzero(~valid_values)
     if bad_columns.size == 0:
-        return f"{float(np.prod(row)):.4g} MACs, above 2**53 - 1"
+        # Every size is then a whole number up to 2**31 - 1, so the integer product is exact.
+        macs = math.prod(int(value) for value in row)
+        return f"H*W*Cin*Cout*K1*K2 = {macs} MACs, above 2**53 - 1"
 
     column = int(bad_columns[0])
     value = float(row[column])
@@ -713,6 +757,67 @@ def _require_finite(values, name, advice):
     raise ValueError(f"Input {name} contains {problem} in {_describe_rows(rows_with, name, values)}; {advice}")
 
 
+def _shape_message(shape, model_name):
+    """Return the error message for X of ``shape``, which is not 2-D."""
+    needed = f"{model_name} needs X of shape (n, 6) with columns H, W, Cin, Cout, K1, K2"
+    if len(shape) != 1:
+        return f"{needed}, got an array of shape {shape}; {_ROWS_ADVICE}"
+
+    # The first words are scikit-learn's own message for 1-D input.
+    if shape[0] == N_FEATURES:
+        advice = "for a single layer, pass [row] or row.reshape(1, -1)"
+    else:
+        advice = _ROWS_ADVICE
+    return f"Expected 2D array, got 1D array of shape {shape}; {needed}, so {advice}"
+
+
+def _array_for_checks(values):
+    """Return array-like ``values`` as a numpy array, or None where scikit-learn reports the problem better.
+
+    Text mixed with numbers in a list becomes an object array of the
+    caller's values, because numpy would turn every number into text.
+    Sparse matrices, ragged lists and complex values return None.
+    """
+    if sparse.issparse(values):
+        return None
+    try:
+        array = np.asarray(values)
+        if array.dtype.kind in "US" and not isinstance(values, np.ndarray):
+            array = np.asarray(values, dtype=object)
+    except (TypeError, ValueError):
+        return None
+    if array.dtype.kind == "c":
+        return None
+    return array
+
+
+def _is_real_number(value):
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+
+
+def _float_features(array):
+    """Convert a 2-D object, text or bool array of X to float64, or raise ValueError naming the cells that are not numbers."""
+    is_number = np.frompyfunc(_is_real_number, 1, 1)(array).astype(bool)
+    if not is_number.all():
+        bad_rows = ~is_number.all(axis=1)
+
+        def first_bad_value(row):
+            column = int(np.flatnonzero(~is_number[row])[0])
+            name = FEATURE_NAMES[column] if column < N_FEATURES else f"column {column}"
+            value = array[row, column]
+            if isinstance(value, np.generic):
+                value = value.item()  # np.str_ and np.bool_ print as plain str and bool
+            return f"{name} = {describe_value(value)} is a {type(value).__name__}"
+
+        raise ValueError(
+            f"X contains values that are not numbers in {_describe_rows(bad_rows, 'X', array, first_bad_value)}; "
+            "H, W, Cin, Cout, K1 and K2 must be int or float values, so convert numeric text, for example "
+            "with np.asarray(X, dtype=float), and fix or remove the other rows"
+        )
+    # Integers too large for float64 become infinity, which _check_layer_rows rejects, naming the row.
+    return np.frompyfunc(_float_or_infinity, 1, 1)(array).astype(np.float64)
+
+
 def _check_target_values(y):
     """Raise ValueError naming the rows of ``y`` that are not finite numbers.
 
@@ -723,10 +828,12 @@ def _check_target_values(y):
     """
     if y is None:
         return
-    times = np.asarray(y)
+    times = _array_for_checks(y)
+    if times is None:
+        return
     if times.ndim == 2 and times.shape[1] == 1:
         times = times[:, 0]
-    if times.ndim != 1 or times.dtype.kind == "c":
+    if times.ndim != 1:
         return
 
     if times.dtype.kind not in "iuf":
