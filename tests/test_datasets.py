@@ -493,7 +493,7 @@ def test_tidy_reader_rejects_other_header(tmp_path):
     path = tmp_path / "other.csv"
     path.write_text("H,W,Cin,Cout,K1,K2,time_ms\n8,8,3,4,3,3,0.5\n")
 
-    with pytest.raises(DatasetError, match="is not a tidy CSV: .* read other CSV files with format='csv'"):
+    with pytest.raises(DatasetError, match="is not a tidy CSV: .* for another CSV file, pass format='csv' and a columns mapping"):
         read_tidy_csv(path)
 
 

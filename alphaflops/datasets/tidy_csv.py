@@ -92,7 +92,7 @@ def read_tidy_csv(path, data=None):
     if tuple(header[: len(TIDY_COLUMNS)]) != TIDY_COLUMNS:
         raise DatasetError(
             f"{path} is not a tidy CSV: its header starts with {', '.join(header[: len(TIDY_COLUMNS)])}, "
-            f"not {', '.join(TIDY_COLUMNS)}; read other CSV files with format='csv' and a columns mapping"
+            f"not {', '.join(TIDY_COLUMNS)}; for another CSV file, pass format='csv' and a columns mapping"
         )
 
     layers, times = [], []
