@@ -489,6 +489,25 @@ def test_tidy_csv_error_names_line(tmp_path, bad_line, message):
     assert str(raised.value).startswith(f"{path}, {message}")
 
 
+def test_tidy_csv_loads_without_options(t2000, tmp_path):
+    path = tmp_path / "t2000.csv"
+    t2000.to_csv(path)
+
+    loaded = load_dataset(path)
+
+    np.testing.assert_array_equal(loaded.X, t2000.X)
+    np.testing.assert_array_equal(loaded.y, t2000.y)
+
+
+def test_tidy_csv_regrouped_by_load_option(t2000, tmp_path):
+    path = tmp_path / "t2000.csv"
+    t2000.to_csv(path)
+
+    loaded = load_dataset(path, group_column="line")
+
+    assert loaded.group_names == ["0", "1", "2", "3", "4"]
+
+
 def test_tidy_reader_rejects_other_header(tmp_path):
     path = tmp_path / "other.csv"
     path.write_text("H,W,Cin,Cout,K1,K2,time_ms\n8,8,3,4,3,3,0.5\n")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from alphaflops.errors import DatasetError
 
-DATASET_FORMATS = ("auto", "pickle", "json", "neusight", "csv")
+DATASET_FORMATS = ("auto", "pickle", "json", "neusight", "tidy", "csv")
 PUBLISHED_MODEL_NAME = "published"
 _SNIFF_BYTES = 4096
 
@@ -71,7 +71,7 @@ def load_dataset_argument(args):
     options = {"time_unit": args.time_unit or "ms"}
     if args.columns is not None:
         options["columns"] = args.columns
-    if getattr(args, "group_by", None) is not None and args.format in ("auto", "csv", "neusight"):
+    if getattr(args, "group_by", None) is not None and args.format in ("auto", "csv", "neusight", "tidy"):
         options["group_column"] = args.group_by
     try:
         dataset = load_dataset(name, format=args.format, device=args.device, **options)

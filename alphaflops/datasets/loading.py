@@ -5,10 +5,11 @@ from pathlib import Path
 from alphaflops.datasets.dataset import Dataset, Table
 from alphaflops.datasets.hardware import normalize_hardware, read_neusight_device
 from alphaflops.datasets.neusight import check_device_name, is_neusight_header
+from alphaflops.datasets.tidy_csv import is_tidy_header
 from alphaflops.errors import DatasetError
 
 #: Formats that :func:`load_dataset` reads.
-FORMATS = ("auto", "pickle", "json", "neusight", "csv")
+FORMATS = ("auto", "pickle", "json", "neusight", "tidy", "csv")
 
 _PICKLE_PROTOCOL_2_AND_LATER = b"\x80"
 _SNIFF_BYTES = 4096
@@ -31,12 +32,14 @@ def load_dataset(
     path_or_name : str or os.PathLike
         A file, or the name of a dataset shipped with alphaflops (see
         :func:`bundled_datasets`) when no such file exists.
-    format : {"auto", "pickle", "json", "neusight", "csv"}
+    format : {"auto", "pickle", "json", "neusight", "tidy", "csv"}
         "pickle": the published T2000 layout, read without running code.
         "json": the project's own format. "neusight": NeuSight's per-GPU
-        convolution CSV. "csv": any CSV with a ``columns`` mapping.
+        convolution CSV. "tidy": the CSV that ``Dataset.to_csv`` writes,
+        read as a table. "csv": any CSV with a ``columns`` mapping.
         "auto" (default) picks by content: a pickle header, a JSON object,
-        NeuSight's column names, or "csv" when ``columns`` is given.
+        NeuSight's column names, "csv" when ``columns`` is given, or the
+        tidy CSV columns.
     device : str or os.PathLike or dict, optional
         Hardware record for the dataset: a NeuSight device JSON file or a
         dict; replaces the record stored in the file.
@@ -158,6 +161,8 @@ def detect_format(data, path="data", has_columns=False):
         return "neusight"
     if has_columns:
         return "csv"
+    if is_tidy_header(header):
+        return "tidy"
     raise DatasetError(
         f"{path} is not a pickle, an alphaflops JSON file or a NeuSight table; if it is a CSV "
         "file, pass format='csv' and a columns mapping"
@@ -177,6 +182,10 @@ def _read(format, path, data, **options):
         from alphaflops.datasets.neusight import read_neusight
 
         return read_neusight(path, data, group_column=options["group_column"])
+    if format == "tidy":
+        from alphaflops.datasets.tidy_csv import read_tidy_csv
+
+        return read_tidy_csv(path, data)
 
     from alphaflops.datasets.generic_csv import read_csv
 

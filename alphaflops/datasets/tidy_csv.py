@@ -66,9 +66,6 @@ def read_tidy_csv(path, data=None):
     so a strided or batched convolution comes back as the stride-1 layer
     with the same row. :meth:`Dataset.to_json` keeps all of this.
 
-    NOTE: :func:`alphaflops.load_dataset` does not detect this format yet,
-    so call this function for a file that ``Dataset.to_csv`` wrote.
-
     Parameters
     ----------
     path : str or os.PathLike
