@@ -293,8 +293,6 @@ def fit_without_flagged(estimator, dataset, peak_flops=None, bandwidth=None):
     plausible_rows = drop_flagged_rows(dataset, result, stacklevel=3)
     fit_dataset(estimator, plausible_rows)
     estimator.excluded_rows_ = [dict(row) for row in result.rows]
-    # NOTE: a later plain fit of the same estimator does not clear audit_, so its
-    # model file would still record this audit. Fit a new estimator instead.
     estimator.audit_ = result.model_file_entry()
     return estimator, result
 

@@ -554,3 +554,12 @@ def test_excluded_rows_kept_when_extras_lacks_them(t2000_path, tmp_path):
     loaded = load_model(_write(tmp_path, contents))
 
     assert len(loaded.excluded_rows_) == len(result.rows) == 5
+
+
+def test_plain_refit_clears_audit_record(t2000_path, t2000):
+    model, _ = fit_without_flagged(FlopsRegressor(), load_dataset(t2000_path))
+
+    fit_dataset(model, t2000)
+
+    assert model.excluded_rows_ == []
+    assert model.audit_ is None

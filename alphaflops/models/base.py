@@ -176,6 +176,9 @@ class CostModel(RegressorMixin, BaseEstimator):
         self.feature_range_ = (X.min(axis=0), X.max(axis=0))
         self.hardware_ = {}
         self.dataset_sha256_ = None
+        # A plain fit used every row given; fit_without_flagged sets these after fit returns.
+        self.excluded_rows_ = []
+        self.audit_ = None
 
         from alphaflops.evaluation import metrics
 
