@@ -40,8 +40,8 @@ Memory bound
     ``max(0, bytes - L2) / bandwidth`` and applies only when the bandwidth is
     known (from the record or the caller).
 
-When neither bound applies (a CPU dataset, or a record without a peak or a
-bandwidth), the audit checks no row: :attr:`AuditResult.bounds_applied` is
+When neither bound applies (a CPU dataset, or a record that gives neither a
+peak nor a bandwidth), the audit checks no row: :attr:`AuditResult.bounds_applied` is
 empty, and :func:`fit_without_flagged` issues a :class:`NoBoundWarning`.
 """
 
@@ -63,8 +63,9 @@ BYTES_PER_ELEMENT = {"float32": 4, "float16": 2, "bfloat16": 2, "float64": 8}
 #: flag every row.
 MIN_RATE = 1e9
 
-#: Unit of each rate argument, the larger unit it may be mistyped in, that
-#: unit's size, and a typical value for messages.
+#: For each rate argument: its unit, a larger unit that users may type the
+#: value in by mistake, the size of that unit in the base unit, and an example
+#: value for messages.
 RATE_UNITS = {
     "peak_flops": ("FLOP/s", "TFLOP/s", 1e12, 3.3e12),
     "bandwidth": ("bytes/s", "GB/s", 1e9, 3.2e11),
@@ -91,7 +92,8 @@ class AuditResult:
         ``time_ms``, ``bound_ms`` and ``ratio`` (``bound_ms / time_ms``, > 1).
         Sorted by decreasing ratio.
     peak_flops : float or None
-        FP32 peak in FLOP/s used for the compute bound; None when it did not
+        Peak in FLOP/s used for the compute bound: the caller's value, else
+        the FP32 peak of the hardware record. None when the bound did not
         apply.
     bandwidth : float or None
         Memory bandwidth in bytes/s used for the memory bound; None when it
@@ -169,8 +171,9 @@ def audit(dataset, peak_flops=None, bandwidth=None, *, l2_bytes=None):
         structure when present).
     peak_flops : float, optional
         Peak arithmetic rate in FLOP/s. Defaults to the FP32 peak derived from
-        ``dataset.hardware``; an explicit value also applies on GPUs with
-        TF32 tensor cores.
+        ``dataset.hardware``. An explicit value also applies where the default
+        does not: on GPUs with TF32 tensor cores and to rows measured in a
+        dtype other than float32.
     bandwidth : float, optional
         Memory bandwidth in bytes/s. Defaults to the record's bandwidth.
     l2_bytes : int, optional
@@ -254,7 +257,6 @@ def minimum_bytes(X, bytes_per_element=4):
     NOTE: H includes any batch folded into it. For a batched row whose kernel
     is taller than one image, ``min(K1, H)`` counts more taps than meet the
     input, and the bound is then too high.
-    
     """
     X = np.asarray(X, dtype=np.float64).reshape(-1, 6)
     height, width, in_channels, out_channels, kernel_1, kernel_2 = X.T
@@ -343,8 +345,8 @@ def drop_flagged_rows(dataset, result, stacklevel=2):
     -----
     NoBoundWarning
         If no bound applied, so that no row was checked and none is dropped.
-        ``stacklevel`` is passed to :func:`warnings.warn`; the default points
-        at the caller.
+        ``stacklevel`` is passed to :func:`warnings.warn`. The default, 2,
+        points the warning at the caller.
     """
     if not result.bounds_applied:
         message = (

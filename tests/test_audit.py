@@ -448,6 +448,12 @@ INVALID_AUDIT_ENTRIES = [
      "peak_flops must be a positive number of FLOP/s"),
     ({"bounds_applied": ["compute"], "peak_flops": "fast", "bandwidth": None},
      "peak_flops must be a positive number of FLOP/s"),
+    ({"bounds_applied": ["compute"], "peak_flops": float("inf"), "bandwidth": None},
+     "peak_flops must be a positive number of FLOP/s"),
+    ({"bounds_applied": ["compute"], "peak_flops": True, "bandwidth": None},
+     "peak_flops must be a positive number of FLOP/s"),
+    ({"bounds_applied": ["memory"], "peak_flops": 3.3e12, "bandwidth": 3.2e11},
+     "peak_flops is 3300000000000.0 but bounds_applied does not list 'compute'"),
     ({"bounds_applied": ["compute"], "peak_flops": 3.3e12, "bandwidth": 3.2e11},
      "bandwidth is 320000000000.0 but bounds_applied does not list 'memory'"),
     ({"bounds_applied": ["compute", "memory"], "peak_flops": 3.3e12, "bandwidth": 0},
@@ -482,6 +488,15 @@ def test_no_bound_audit_entry_loads(audited_model_contents, tmp_path):
     loaded = _load_contents(contents, tmp_path)
 
     assert loaded.audit_["bounds_applied"] == []
+
+
+def test_audit_entry_extra_key_ignored(audited_model_contents, tmp_path):
+    contents = json.loads(json.dumps(audited_model_contents))
+    contents["trained_on"]["audit"]["checked_by"] = "a later alphaflops"
+
+    loaded = _load_contents(contents, tmp_path)
+
+    assert loaded.audit_["bounds_applied"] == ["compute"]
 
 
 def test_audited_file_keeps_format_version(audited_model_contents):
