@@ -58,6 +58,11 @@ JOULES_PER_KWH = 3.6e6
 
 ROW_COLUMNS = ("H", "W", "Cin", "Cout", "K1", "K2")
 
+# The convolution fields of a LayerEstimate, which are all None for a matrix product.
+_NO_CONVOLUTION_WINDOW = dict(
+    stride=None, padding=None, dilation=None, lhs_dilation=None, groups=None, batch_groups=None
+)
+
 
 @dataclasses.dataclass
 class LayerEstimate:
@@ -409,12 +414,7 @@ def _record_from_layer(index, layer):
             rhs_shape=(layer.in_features, layer.out_features),
             output_shape=layer.output_shape,
             dimension_numbers=None,
-            stride=None,
-            padding=None,
-            dilation=None,
-            lhs_dilation=None,
-            groups=None,
-            batch_groups=None,
+            **_NO_CONVOLUTION_WINDOW,
             batch=layer.batch,
             **common,
         )
@@ -590,12 +590,7 @@ def _dot_record(equation, index):
         rhs_shape=rhs_shape,
         output_shape=output_shape,
         dimension_numbers=dimension_numbers,
-        stride=None,
-        padding=None,
-        dilation=None,
-        lhs_dilation=None,
-        groups=None,
-        batch_groups=None,
+        **_NO_CONVOLUTION_WINDOW,
         batch=batch,
         row=tuple(dense_row(batch * lhs_free, contracted, rhs_free).tolist()),
         macs=macs,
