@@ -1,4 +1,4 @@
-"""Shared helpers for the benchmark scripts: machine description and RESULTS.md sections.
+"""Shared helpers for the benchmark scripts: model evaluation, machine description and RESULTS.md sections.
 
 Each script owns one section of ``benchmarks/RESULTS.md``, delimited by HTML
 comments, and rewrites only that section, so the scripts can run in any order.
@@ -9,10 +9,31 @@ import platform
 import re
 import shlex
 import sys
+import warnings
 from datetime import datetime, timezone
 from pathlib import Path
 
 RESULTS_PATH = Path(__file__).resolve().parent / "RESULTS.md"
+
+
+def evaluate_in_sample_and_held_out(model, dataset, by, n_splits=5, seed=0):
+    """Fit ``model`` on ``dataset`` and cross-validate it; return the in-sample and held-out metrics.
+
+    ``by``, ``n_splits`` and ``seed`` go to :func:`alphaflops.evaluation.cross_validate`.
+    Warnings raised by the fits are printed to stderr after the model is
+    evaluated, so that every one is shown once beside the model it concerns.
+    """
+    from alphaflops.evaluation import cross_validate, metrics
+    from alphaflops.models import fit_dataset
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fitted = fit_dataset(model, dataset)
+        in_sample = metrics(dataset.y, fitted.predict(dataset.X))
+        held_out = cross_validate(model, dataset, by=by, n_splits=n_splits, seed=seed).metrics
+    for warning in caught:
+        print(f"warning: {warning.category.__name__}: {warning.message}", file=sys.stderr)
+    return in_sample, held_out
 
 
 def describe_machine():

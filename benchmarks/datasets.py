@@ -22,16 +22,14 @@ import argparse
 import os
 import sys
 import time
-import warnings
 from pathlib import Path
 
 import numpy as np
-from _results import markdown_table, write_section
+from _results import evaluate_in_sample_and_held_out, markdown_table, write_section
 
 from alphaflops import load_dataset
+from alphaflops.models import AlphaFlopsRegressor, benchmark_models
 from alphaflops.plausibility import audit
-from alphaflops.evaluation import cross_validate, metrics
-from alphaflops.models import AlphaFlopsRegressor, benchmark_models, fit_dataset
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
 DEFAULT_T2000 = SHARED / "t2000" / "data.pickle"
@@ -84,14 +82,8 @@ def adapt_to_dataset(model, dataset):
 def evaluate_model(model, dataset, scheme):
     """Return the table cells of one model on one data set."""
     start = time.perf_counter()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        fitted = fit_dataset(model, dataset)
-        in_sample = metrics(dataset.y, fitted.predict(dataset.X))
-        held_out = cross_validate(model, dataset, by=scheme, n_splits=5, seed=0).metrics
+    in_sample, held_out = evaluate_in_sample_and_held_out(model, dataset, by=scheme, n_splits=5, seed=0)
     seconds = time.perf_counter() - start
-    for warning in caught:
-        print(f"warning: {warning.category.__name__}: {warning.message}", file=sys.stderr)
     label = "leave one plot out" if scheme == "plot" else "5-fold, seed 0"
     return [
         f"{in_sample['mape']:.4f}",
