@@ -2,17 +2,18 @@
 
 Usage::
 
-    python benchmarks/figures.py [--dataset PATH]
+    python benchmarks/figures.py [--dataset PATH] [--no-write]
 
 ``--dataset`` defaults to the ``ALPHAFLOPS_T2000`` environment variable, else
-to the published T2000 pickle fetched (and checksum-verified) by
-:func:`alphaflops.download_t2000`. Rows flagged by the plausibility audit are
+to ``../shared/datasets/t2000/data.pickle`` beside the repository when it
+exists, else to the published T2000 pickle fetched (and checksum-verified)
+by :func:`alphaflops.download_t2000`. Rows flagged by the plausibility audit are
 left out of every fit and every figure. Each model is fitted once per plot
 without that plot (leave-one-plot-out), and every point is a prediction for a
 plot the model did not see. The published constants are not refitted.
 
 Writes ``benchmarks/predicted_vs_measured.png`` and the RESULTS.md section
-``predicted-vs-measured``.
+``predicted-vs-measured``, or with ``--no-write`` prints the section only.
 """
 
 import argparse
@@ -35,12 +36,20 @@ MIN_SHOWN_MS = 0.01
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dataset", help="T2000 pickle or any dataset with plots (default: see module docstring)")
+    parser.add_argument(
+        "--no-write", action="store_true", help="print the section without drawing the figure or updating RESULTS.md"
+    )
     args = parser.parse_args(argv)
 
     dataset, excluded = load_plausible(args.dataset)
     results = held_out_predictions(dataset)
+    markdown = results_markdown(dataset, excluded, results)
+    if args.no_write:
+        print(markdown)
+        return 0
+
     draw_figure(dataset, results, FIGURE_PATH)
-    write_section(SECTION, results_markdown(dataset, excluded, results))
+    write_section(SECTION, markdown)
     print(f"wrote {FIGURE_PATH} and the {SECTION!r} section of RESULTS.md")
     return 0
 
@@ -241,24 +250,25 @@ the dense layers.
 
 The recommended model is worst on incresing_Cin_100-1000 and
 increasing_Cout_with_K1 when they are held out. The 1x1 line of
-incresing_Cin_100-1000 sits at 0.30 ms, another per-call floor than the
-0.23 ms fitted on the other plots, so it comes out about 25% too fast, and
-its 10x10 3x3 layers with 1000 output channels come out up to 36% too fast
-as Cin grows. increasing_Cout_with_K1 is the only sweep of 1x1 layers over
-large images. Without it the 1x1 rate rests on dense layers and small
-images, so its layers come out about 20% too slow. Inside the other sweeps
-the errors sit at steps that look like cuDNN algorithm switches: 15-25% partway
-along the increasing_W and increasing_Cout lines, and a jump of about 13%
-at batch 33 in increasing_batch. In conv_K_vs_C the 10x10 layers with 2x2
-to 7x7 kernels and 200-1050 channels run up to 2 times faster than
-predicted, while the 2x2 layer with 2250 channels runs 1.6 times slower.
-The largest single error, as for the FLOPs line, is the 2x2 layer at
-150x150 with 150 channels: measured at 0.92 ms, 1.33 times faster than
-direct FLOPs allow at the FP32 peak, which only a fast algorithm can do
-(the audit allows it). The hybrid model's learned correction follows such
-steps in sample (accuracy section), but trained on the other plots it does
-not predict them on an unseen plot: its held-out MAPE is about the
-recommended model's.
+incresing_Cin_100-1000 sits at 0.30 ms, a higher per-call floor than the
+0.22 ms fitted on the other plots, so its predicted times are about 25%
+too short. Its 10x10 3x3 layers with 1000 output channels get predicted
+times up to 36% too short as Cin grows. increasing_Cout_with_K1 is the
+only sweep of 1x1 layers over large images. Without it the 1x1 rate rests
+on dense layers and small images, so its predicted times are about 20% too
+long. Inside the other sweeps the errors sit at steps that look like cuDNN
+algorithm switches: 15-25% partway along the increasing_W and
+increasing_Cout lines, and a jump of about 13% at batch 33 in
+increasing_batch. In conv_K_vs_C the 10x10 layers with 2x2 to 7x7 kernels
+and 200-1050 channels run up to 2 times faster than predicted, while the
+2x2 layer with 2250 channels runs 1.6 times slower. The largest single
+error, as for the FLOPs line, is the 2x2 layer at 150x150 with 150
+channels: measured at 0.92 ms, 1.33 times faster than its direct FLOPs
+take at the FP32 peak. Only a fast convolution algorithm (Winograd or FFT)
+can do that, so the audit allows it. The hybrid model's learned correction
+follows such steps in sample (accuracy section), but trained on the other
+plots it does not predict them on an unseen plot: its held-out MAPE is
+about the recommended model's.
 """
 
 
