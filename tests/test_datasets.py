@@ -240,8 +240,12 @@ def test_unknown_csv_needs_columns(tmp_path):
     path = tmp_path / "table.csv"
     path.write_text("a,b\n1,2\n")
 
-    with pytest.raises(DatasetError, match="pass format='csv' and a columns mapping"):
+    with pytest.raises(DatasetError) as raised:
         load_dataset(path)
+
+    message = str(raised.value)
+    assert "a NeuSight table or a tidy CSV written by Dataset.to_csv" in message
+    assert "pass format='csv' and a columns mapping" in message
 
 
 def test_missing_dataset_not_found(tmp_path):
@@ -376,22 +380,24 @@ def test_json_round_trip_any_float(rows, tmp_path_factory):
 # Tidy CSV.
 
 
-def test_csv_has_one_row_per_measurement(t2000, tmp_path):
-    path = tmp_path / "t2000.csv"
+@pytest.fixture(scope="module")
+def t2000_csv(t2000, tmp_path_factory):
+    """Path of the T2000 set written as a tidy CSV by Dataset.to_csv."""
+    path = tmp_path_factory.mktemp("tidy") / "t2000.csv"
     t2000.to_csv(path)
+    return path
 
-    with path.open(newline="") as handle:
+
+def test_csv_has_one_row_per_measurement(t2000_csv):
+    with t2000_csv.open(newline="") as handle:
         records = list(csv.DictReader(handle))
 
     assert len(records) == 721
     assert list(records[0]) == ["plot", "line", "row", "kind", "H", "W", "Cin", "Cout", "K1", "K2", "time_ms"]
 
 
-def test_csv_values_match_dataset(t2000, tmp_path):
-    path = tmp_path / "t2000.csv"
-    t2000.to_csv(path)
-
-    with path.open(newline="") as handle:
+def test_csv_values_match_dataset(t2000, t2000_csv):
+    with t2000_csv.open(newline="") as handle:
         records = list(csv.DictReader(handle))
     X = np.array([[float(record[column]) for column in ("H", "W", "Cin", "Cout", "K1", "K2")] for record in records])
     y = np.array([float(record["time_ms"]) for record in records])
@@ -402,22 +408,16 @@ def test_csv_values_match_dataset(t2000, tmp_path):
     assert [record["kind"] for record in records] == t2000.kinds.tolist()
 
 
-def test_tidy_csv_reads_back_rows(t2000, tmp_path):
-    path = tmp_path / "t2000.csv"
-    t2000.to_csv(path)
-
-    loaded = read_tidy_csv(path)
+def test_tidy_csv_reads_back_rows(t2000, t2000_csv):
+    loaded = read_tidy_csv(t2000_csv)
 
     np.testing.assert_array_equal(loaded.X, t2000.X)
     np.testing.assert_array_equal(loaded.y, t2000.y)
     np.testing.assert_array_equal(loaded.kinds, t2000.kinds)
 
 
-def test_tidy_csv_groups_by_plot(t2000, tmp_path):
-    path = tmp_path / "t2000.csv"
-    t2000.to_csv(path)
-
-    loaded = read_tidy_csv(path)
+def test_tidy_csv_groups_by_plot(t2000, t2000_csv):
+    loaded = read_tidy_csv(t2000_csv)
 
     assert loaded.group_names == sorted(t2000.plot_names)
     assert [loaded.group_names[g] for g in loaded.groups] == [t2000.plot_names[g] for g in t2000.groups]
@@ -456,10 +456,8 @@ def test_tidy_csv_without_groups(tmp_path):
     assert loaded.X.tolist() == [[32, 1, 128, 64, 1, 1]]
 
 
-def test_tidy_header_recognised(t2000, tmp_path):
-    path = tmp_path / "t2000.csv"
-    t2000.to_csv(path)
-    header_line = path.read_text().splitlines()[0]
+def test_tidy_header_recognised(t2000_csv):
+    header_line = t2000_csv.read_text().splitlines()[0]
 
     assert is_tidy_header(header_line)
     assert not is_tidy_header("H,W,Cin,Cout,K1,K2,time_ms")
@@ -489,21 +487,15 @@ def test_tidy_csv_error_names_line(tmp_path, bad_line, message):
     assert str(raised.value).startswith(f"{path}, {message}")
 
 
-def test_tidy_csv_loads_without_options(t2000, tmp_path):
-    path = tmp_path / "t2000.csv"
-    t2000.to_csv(path)
-
-    loaded = load_dataset(path)
+def test_tidy_csv_loads_without_options(t2000, t2000_csv):
+    loaded = load_dataset(t2000_csv)
 
     np.testing.assert_array_equal(loaded.X, t2000.X)
     np.testing.assert_array_equal(loaded.y, t2000.y)
 
 
-def test_tidy_csv_regrouped_by_load_option(t2000, tmp_path):
-    path = tmp_path / "t2000.csv"
-    t2000.to_csv(path)
-
-    loaded = load_dataset(path, group_column="line")
+def test_tidy_csv_regrouped_by_load_option(t2000_csv):
+    loaded = load_dataset(t2000_csv, group_column="line")
 
     assert loaded.group_names == ["0", "1", "2", "3", "4"]
 

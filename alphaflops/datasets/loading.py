@@ -12,7 +12,8 @@ from alphaflops.errors import DatasetError
 FORMATS = ("auto", "pickle", "json", "neusight", "tidy", "csv")
 
 _PICKLE_PROTOCOL_2_AND_LATER = b"\x80"
-_SNIFF_BYTES = 4096
+#: Bytes at the start of a file that :func:`detect_format` reads.
+SNIFF_BYTES = 4096
 
 
 def load_dataset(
@@ -138,7 +139,7 @@ def detect_format(data, path="data", has_columns=False):
     if data.startswith(_PICKLE_PROTOCOL_2_AND_LATER):
         return "pickle"
 
-    head = data[:_SNIFF_BYTES]
+    head = data[:SNIFF_BYTES]
     try:
         text = head.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -164,8 +165,8 @@ def detect_format(data, path="data", has_columns=False):
     if is_tidy_header(header):
         return "tidy"
     raise DatasetError(
-        f"{path} is not a pickle, an alphaflops JSON file or a NeuSight table; if it is a CSV "
-        "file, pass format='csv' and a columns mapping"
+        f"{path} is not a pickle, an alphaflops JSON file, a NeuSight table or a tidy CSV written by "
+        "Dataset.to_csv; if it is another CSV file, pass format='csv' and a columns mapping"
     )
 
 
