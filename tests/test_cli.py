@@ -202,6 +202,22 @@ def test_group_by_without_metadata(capsys, t2000_path, tmp_path):
     assert_one_line_error(status, stderr, "report", "'device'")
 
 
+@pytest.mark.parametrize("format_option", [[], ["--format", "json"]])
+def test_group_by_missing_in_json_table(capsys, tmp_path, format_option):
+    from alphaflops.datasets import load_dataset
+
+    source = tmp_path / "layers.csv"
+    source.write_text("h,w,cin,cout,k,t,net\n8,8,3,4,3,0.5,a\n16,16,3,4,3,1.5,b\n")
+    columns = {"h": "height", "w": "width", "cin": "in_channels", "cout": "out_channels", "k": "kernel_size", "t": "time"}
+    path = tmp_path / "layers.json"
+    load_dataset(source, columns=columns).to_json(path)
+
+    status, _, stderr = run_cli(capsys, "report", "--dataset", path, *format_option, "--group-by", "nope",
+                                "--models", "flops", "--out", tmp_path / "out")
+
+    assert_one_line_error(status, stderr, "report", "group column 'nope' not found; pass one of the metadata columns net")
+
+
 def test_out_is_a_file(capsys, t2000_path, tmp_path):
     out = tmp_path / "taken"
     out.write_text("")

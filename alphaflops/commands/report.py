@@ -12,11 +12,10 @@ import sys
 import warnings
 from pathlib import Path
 
+from alphaflops.datasets.loading import FORMATS as DATASET_FORMATS
 from alphaflops.errors import DatasetError
 
-DATASET_FORMATS = ("auto", "pickle", "json", "neusight", "tidy", "csv")
 PUBLISHED_MODEL_NAME = "published"
-_SNIFF_BYTES = 4096
 
 
 def add_dataset_arguments(parser):
@@ -71,7 +70,7 @@ def load_dataset_argument(args):
     options = {"time_unit": args.time_unit or "ms"}
     if args.columns is not None:
         options["columns"] = args.columns
-    if getattr(args, "group_by", None) is not None and args.format in ("auto", "csv", "neusight", "tidy"):
+    if getattr(args, "group_by", None) is not None:
         options["group_column"] = args.group_by
     try:
         dataset = load_dataset(name, format=args.format, device=args.device, **options)
@@ -81,9 +80,9 @@ def load_dataset_argument(args):
 
 
 def _check_csv_options(args, name):
-    """Reject --columns or --time-unit for a dataset that is not read as a generic CSV file."""
+    """Raise ValueError for --format csv without --columns, or for --columns or --time-unit on another format."""
     csv_options = [option for option, value in (("--columns", args.columns), ("--time-unit", args.time_unit))
-             if value is not None]
+                   if value is not None]
     if args.format == "csv" and args.columns is None:
         raise ValueError("--format csv needs --columns, a mapping from file columns to layer arguments "
                          "and the time, e.g. --columns H=height,W=width,Cin=in_channels,Cout=out_channels,"
@@ -103,7 +102,7 @@ def _check_csv_options(args, name):
 
 def _detected_format(name):
     """Return the format that ``--format auto`` would pick for a dataset given with --columns."""
-    from alphaflops.datasets.loading import detect_format
+    from alphaflops.datasets.loading import SNIFF_BYTES, detect_format
 
     path = Path(name)
     if not path.is_file():
@@ -114,7 +113,7 @@ def _detected_format(name):
             return "csv"  # load_dataset reports the missing file
         path = Path(bundled)
     with path.open("rb") as stream:
-        head = stream.read(_SNIFF_BYTES)
+        head = stream.read(SNIFF_BYTES)
     return detect_format(head, path, has_columns=True)
 
 
@@ -176,8 +175,9 @@ def add_bound_arguments(parser, needs=None):
 def check_bound_arguments(args, audit_runs, reason, fix):
     """Reject ``--peak-flops`` and ``--bandwidth`` when the command will not run the audit.
 
-    ``reason`` completes "which ..." to say why the audit does not run, and
-    ``fix`` names the other way out, e.g. ``"add --leave-out-flagged"``.
+    ``reason`` ends the sentence "... only applies to the plausibility audit,
+    which {reason}", e.g. ``"--no-audit leaves out"``. ``fix`` is the other
+    way out, e.g. ``"add --leave-out-flagged"``.
     """
     values = {"--peak-flops": args.peak_flops, "--bandwidth": args.bandwidth}
     given_options = [option for option, value in values.items() if value is not None]
@@ -268,7 +268,8 @@ def run(args):
     models = report.default_models(names, X=dataset.X)
     plan = report.default_plan(dataset, args.cv, args.folds, args.seed, args.group_by)
 
-    # Records the NoBoundWarning of --leave-out-flagged; each model's own warnings are recorded in its entry.
+    # Catch the NoBoundWarning of --leave-out-flagged to print it below. Each model's own warnings are
+    # recorded in its report entry instead.
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         built = report.build_report(dataset, models, plan, dataset_path=path, run_audit=not args.no_audit,
