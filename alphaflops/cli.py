@@ -26,8 +26,8 @@ COMMANDS = {
 }
 
 
-# argparse takes a value such as -1e12 for an option (Python 3.11 reads only -1 and -1.5 as negative
-# numbers), so the option before it appears to lack its value.
+# argparse takes a value such as -1e12 for an option, so the option before it appears to lack its value.
+# Python 3.11's argparse treats only plain integers and decimals, such as -1 and -1.5, as negative numbers.
 _MISSING_VALUE = re.compile(r"^argument (--[\w-]+): expected one argument$")
 
 

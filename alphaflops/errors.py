@@ -1,7 +1,8 @@
 """Exception classes raised by alphaflops.
 
-Every class derives from ``ValueError`` or ``OSError``, so callers who catch
-the built-in types keep working. The command line prints each of them as one
+Every class except the base :class:`AlphaflopsError` also derives from
+``ValueError`` or ``OSError``, so callers who catch the built-in types keep
+working. The command line prints each of them as one
 line on stderr.
 """
 

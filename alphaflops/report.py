@@ -2,7 +2,7 @@
 
 :func:`build_report` fits every model of the registry (the published model
 is already fitted), computes in-sample and cross-validated metrics, and
-runs the plausibility audit when it is available. :func:`write_report`
+runs the plausibility audit unless ``run_audit`` is False. :func:`write_report`
 writes ``report.json``, ``report.md`` and one PNG per plot (or, for a
 dataset without plots, a predicted-against-measured scatter and a residual
 figure). :func:`format_table` renders the summary printed by
@@ -261,9 +261,8 @@ def build_report(dataset, models=None, plan=None, dataset_path=None, run_audit=T
     models : dict of str to estimator, optional
         Models by report name. Default: :func:`default_models` for the
         dataset's rows. Unfitted estimators are fitted on the whole
-        dataset. Fitted ones (the
-        published model) are evaluated as they are and get no
-        cross-validation. A model whose fit raises ValueError gets an
+        dataset. Fitted ones (the published model) are evaluated as they
+        are and get no cross-validation. A model whose fit raises ValueError gets an
         entry ``{"kind", "error"}`` and the report goes on. Warnings
         raised while a model is fitted or evaluated (for example a
         ConvergenceWarning) are caught and listed in its entry under

@@ -116,7 +116,8 @@ HARDWARE_FACTS = {
     "compute_capability": HardwareFact("", False, *_COMPUTE_CAPABILITY_RANGE,
                                        "compute_capability is the CUDA compute capability as major.minor, "
                                        "e.g. 7.5"),
-    # 2 x 1 SM x 1 lane x 0.1 GHz is the smallest peak that the ranges above allow.
+    # The range contains every peak that the ranges above allow: from 2 x 1 SM x 1 lane x 0.1 GHz = 2e8
+    # to 2 x 1024 SMs x 1024 lanes x 10 GHz, about 2.1e16 FLOP/s.
     "peak_fp32_flops": HardwareFact("FLOP/s", False, 1e8, 1e17,
                                     "peak_fp32_flops is the FP32 peak in FLOP/s, e.g. 8.1e12"),
     "published_peak_fp32_flops": HardwareFact("FLOP/s", False, _PEAK_GFLOP_PER_S_RANGE[0] * 1e9,

@@ -1,4 +1,4 @@
-"""Tidy CSV: one line per measurement, for pandas or a spreadsheet, and its reader."""
+"""Write and read the tidy CSV: one line per measurement, for pandas or a spreadsheet."""
 
 import csv
 import hashlib
@@ -69,9 +69,14 @@ def read_tidy_csv(path, data=None):
     Parameters
     ----------
     path : str or os.PathLike
-        The CSV file; its path and SHA-256 become ``source`` and ``sha256``.
+        The CSV file. Its path and SHA-256 become ``source`` and ``sha256``.
     data : bytes, optional
         The file's contents, when the caller has already read them.
+
+    Returns
+    -------
+    Dataset
+        A table dataset named after the file stem.
 
     Raises
     ------
