@@ -97,6 +97,16 @@ def sweep_cost(reps):
     return wall, timed, len(sweep)
 
 
+def _describe_device():
+    """Name the JAX device that the figures were measured on."""
+    import jax
+
+    device = jax.devices()[0]
+    if device.platform == "cpu":
+        return "the CPU, because JAX found no GPU"
+    return f"JAX device {device.device_kind} ({device.platform})"
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repetitions, for a smoke run")
@@ -117,8 +127,8 @@ def main():
          f"wall {wall:.1f} s, timed {timed:.2f} s"],
     ]
     markdown = (
-        "Timing harness (`benchmarks/harness.py`). CPU only: no GPU was available. "
-        "Other jobs shared the machine, so the spread figures include their noise.\n\n"
+        f"Timing harness (`benchmarks/harness.py`) on {_describe_device()}. "
+        "Other jobs may have shared the machine, so the spread figures can include their noise.\n\n"
         + markdown_table(["figure", "value", "detail"], rows)
     )
     if args.no_write:

@@ -34,6 +34,8 @@ from alphaflops.models import benchmark_models, fit_dataset
 
 DEFAULT_DATASET = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "t2000" / "data.pickle"
 MAX_RATIO = 5.0
+
+
 def table_header(n_rows):
     """Return the column names of the speed table for ``n_rows`` predicted rows."""
     return ["model", "fit (ms)", "LOPO (ms)", f"predict {n_rows:,} rows (ms)", "rows/s", "FLOPs floor (ms)",
