@@ -139,7 +139,7 @@ def check_row_sizes(columns, names):
 
 
 def size_rule_masks(dims):
-    """Apply the size rule to each value and each row of a float array.
+    """Return boolean masks of the values and the rows of a float array that follow the size rule.
 
     Parameters
     ----------
@@ -181,13 +181,13 @@ def find_invalid_size(dims):
         the first invalid column in it (``None`` when only the product of
         the columns is too large) and the number of invalid rows.
     """
-    valid, row_valid = size_rule_masks(dims)
-    bad_rows = np.flatnonzero(~row_valid)
+    valid_values, valid_rows = size_rule_masks(dims)
+    bad_rows = np.flatnonzero(~valid_rows)
     if bad_rows.size == 0:
         return None
 
     row = int(bad_rows[0])
-    bad_columns = np.flatnonzero(~valid[row])
+    bad_columns = np.flatnonzero(~valid_values[row])
     column = int(bad_columns[0]) if bad_columns.size else None
     return row, column, int(bad_rows.size)
 

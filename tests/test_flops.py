@@ -379,3 +379,20 @@ def test_find_invalid_size_names_column(value, column):
     rows[2, column] = value
 
     assert flops.find_invalid_size(rows) == (2, column, 1)
+
+
+def test_size_rule_masks_mark_values_and_rows():
+    rows = np.array(
+        [
+            [1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
+            [1.0, 2.5, 3.0, 4.0, 5.0, 6.0],
+            [2.0**26, 2.0**27, 1.0, 1.0, 1.0, 1.0],
+        ]
+    )
+
+    valid_values, valid_rows = flops.size_rule_masks(rows)
+
+    assert valid_values.tolist()[0] == [True] * 6
+    assert valid_values.tolist()[1] == [True, False, True, True, True, True]
+    assert valid_values.tolist()[2] == [True] * 6
+    assert valid_rows.tolist() == [True, False, False]
