@@ -206,15 +206,18 @@ def plot_residuals(X, y_true, predictions, title=None, save_as=None):
     y_true = _positive_times(y_true, "measured times")
     if X.ndim != 2 or X.shape != (len(y_true), 6):
         raise ValueError(f"X must have shape ({len(y_true)}, 6), got {X.shape}")
+    relative_errors = {}
+    for name, y_pred in predictions.items():
+        y_pred = _positive_times(y_pred, f"predictions of {name!r}", len(y_true))
+        relative_errors[name] = (y_pred - y_true) / y_true
 
     figure = Figure(figsize=(12.0, 7.0), layout="constrained")
     axes = figure.subplots(2, 3, sharey=True).ravel()
     for column, ax in enumerate(axes):
         ax.axhspan(-BAND, BAND, color="0.85")
         ax.axhline(0.0, color="0.4", linewidth=1.0)
-        for name, y_pred in predictions.items():
-            y_pred = _positive_times(y_pred, f"predictions of {name!r}", len(y_true))
-            ax.scatter(X[:, column], (y_pred - y_true) / y_true, s=6, alpha=0.5, label=name)
+        for name, errors in relative_errors.items():
+            ax.scatter(X[:, column], errors, s=6, alpha=0.5, label=name)
         ax.set_xscale("log")
         ax.set_xlabel(COLUMN_NAMES[column])
     axes[0].set_ylabel("relative error")
