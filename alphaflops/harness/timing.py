@@ -49,6 +49,9 @@ class TimingResult:
         Time budget for the timed repetitions, or None for no budget.
     timer_resolution_ns : float
         Resolution of the clock, as ``time.get_clock_info`` reports it.
+    warnings : tuple of str
+        Reasons why the repetitions look unreliable, computed from
+        ``times_ms`` by :func:`stability_warnings`; empty when they look stable.
     """
 
     times_ms: np.ndarray
