@@ -525,6 +525,53 @@ def test_command_missing_model_file(tmp_path, capsys):
     assert "not found" in capsys.readouterr().err
 
 
+# The shared FLOP-count cases, traced from JAX calls -----------------------------
+
+
+def _traced_case(case):
+    """Return a JAX function and argument shapes that compute one case of flops.json."""
+    batch = case["batch"]
+    if case["kind"] == "dense":
+        inputs = jax.ShapeDtypeStruct((batch, case["in_features"]), jnp.float32)
+        weights = jax.ShapeDtypeStruct((case["in_features"], case["out_features"]), jnp.float32)
+        return jnp.matmul, (inputs, weights)
+
+    padding = case["padding"].upper() if isinstance(case["padding"], str) else [tuple(side) for side in case["padding"]]
+    inputs = jax.ShapeDtypeStruct((batch, case["height"], case["width"], case["in_channels"]), jnp.float32)
+    kernel_shape = (*case["kernel"], case["in_channels"] // case["groups"], case["out_channels"])
+    kernel = jax.ShapeDtypeStruct(kernel_shape, jnp.float32)
+
+    def convolve(inputs, kernel):
+        return lax.conv_general_dilated(
+            inputs,
+            kernel,
+            tuple(case["stride"]),
+            padding,
+            rhs_dilation=tuple(case["dilation"]),
+            dimension_numbers=("NHWC", "HWIO", "NHWC"),
+            feature_group_count=case["groups"],
+        )
+
+    return convolve, (inputs, kernel)
+
+
+def test_shared_cases_through_estimate(cases_dir):
+    with open(cases_dir / "flops.json") as file:
+        cases = json.load(file)["cases"]
+
+    for case in cases:
+        function, arguments = _traced_case(case)
+        result = estimate(function, *arguments)
+
+        assert len(result.layers) == 1, case["id"]
+        if case["kind"] == "dense":
+            assert result.total_flops == case["flops"], case["id"]
+            assert result.total_flops_valid_taps == case["flops"], case["id"]
+        else:
+            assert result.total_flops == case["flops_all_taps"], case["id"]
+            assert result.total_flops_valid_taps == case["flops_valid_taps"], case["id"]
+
+
 # Random convolutions in any layout against XLA -------------------------------
 
 
