@@ -431,7 +431,7 @@ def test_model_file_without_audit_loads(audited_model_contents, tmp_path):
 
     loaded = _load_contents(contents, tmp_path)
 
-    assert not hasattr(loaded, "audit_")
+    assert getattr(loaded, "audit_", None) is None
     assert len(loaded.excluded_rows_) == 5
 
 
