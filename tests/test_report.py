@@ -404,7 +404,9 @@ def test_markdown_audit_without_bound():
         "audit": {"rows": [], "peak_flops": None, "bandwidth": None, "bounds_applied": [],
                   "assumptions": ["no facts"]},
     }
+
     markdown = report.format_markdown(data)
+
     assert "No bound applied, so no row was checked." in markdown
     assert "row(s) measured faster" not in markdown
 

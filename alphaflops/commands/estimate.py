@@ -11,8 +11,8 @@ from alphaflops.layers import parse_json_integer
 def configure(parser):
     parser.add_argument(
         "--model", metavar="MODEL.json", required=True,
-        help="model file written by 'alphaflops fit' or model.save(), or 'published' for the "
-             "published T2000 alpha-FLOPs model",
+        help="model file written by 'alphaflops fit' or model.save(), or "
+             f"'{PUBLISHED_MODEL_NAME}' for the published T2000 alpha-FLOPs model",
     )
     parser.add_argument(
         "--layers", metavar="LAYERS.json", type=Path, required=True,

@@ -50,9 +50,11 @@ class HardwareFact:
         Unit of the field, or "" for counts and compute capabilities.
     whole : bool
         Whether the value must be a whole number (a count).
-    low, high : float or None
-        Plausible range, both ends included, in ``unit``. ``low`` None
-        accepts any positive value.
+    low : float or None
+        Lowest plausible value in ``unit``, included. None accepts any
+        positive value up to ``high``.
+    high : float
+        Highest plausible value in ``unit``, included.
     fix : str
         Sentence that ends the error message: what the field contains, with
         an example.
