@@ -225,6 +225,17 @@ def test_residuals_wrong_shape_raises():
         plot_residuals(np.ones((3, 5)), np.ones(3), {})
 
 
+@pytest.mark.parametrize("bad", [0.0, -1.0, np.nan])
+def test_residuals_reject_invalid_predictions(bad):
+    with pytest.raises(ValueError, match="predictions of 'm' must be positive"):
+        plot_residuals(np.ones((2, 6)), np.ones(2), {"m": np.array([1.0, bad])})
+
+
+def test_residuals_reject_prediction_length():
+    with pytest.raises(ValueError, match=r"predictions of 'm' must have shape \(2,\)"):
+        plot_residuals(np.ones((2, 6)), np.ones(2), {"m": np.ones(3)})
+
+
 def test_every_published_plot_draws(t2000_path, tmp_path):
     from alphaflops import load_dataset, published_model
 
