@@ -137,6 +137,20 @@ def test_invalid_spec_names_field(change, message):
         sweep_from_spec(small_spec(**change))
 
 
+@pytest.mark.parametrize(
+    ("columns", "message"),
+    [
+        ({"H": 2**31}, r"row H must be an integer from 1 to 2147483647"),
+        ({"H": 2**26, "W": 2**27, "Cin": 1, "Cout": 1, "K1": 1, "K2": 1}, r"the layer has 9007199254740992 MACs"),
+    ],
+)
+def test_spec_row_beyond_size_rule_rejected(columns, message):
+    spec = small_spec(lines=[{"columns": columns}])
+
+    with pytest.raises(ValueError, match=r"plot 0 \('w'\), line 0, x = 2: " + message):
+        sweep_from_spec(spec)
+
+
 def test_invalid_spec_names_plot_and_line():
     spec = small_spec(lines=[{}, {"columns": {"Cin": 0}}])
     with pytest.raises(ValueError, match=r"plot 0 \('w'\), line 1, column Cin"):

@@ -18,7 +18,9 @@ of the six columns H, W, Cin, Cout, K1, K2 is an integer or an expression
 in ``x`` with integers, ``+``, ``-``, ``*``, ``//`` and parentheses, such as
 ``"300 // x"``. A line of kind "dense" is a matrix product of a (H, Cin)
 input with a (Cin, Cout) weight, so it needs W = K1 = K2 = 1 and H is the
-batch size.
+batch size. Every row must follow the size rule of :mod:`alphaflops.flops`
+(each value at most 2**31 - 1 and at most 2**53 - 1 MACs), so that a sweep
+that cannot be measured is rejected before any measurement starts.
 """
 
 import ast
@@ -29,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from alphaflops.harness.paper import PAPER_SPEC
+from alphaflops.layers import layer_from_row
 
 #: Column names of a configuration, in row order.
 COLUMNS = ("H", "W", "Cin", "Cout", "K1", "K2")
@@ -71,8 +74,6 @@ class Configuration:
 
     def layer(self):
         """Return the Conv2D or Dense layer that this row describes."""
-        from alphaflops.layers import layer_from_row
-
         return layer_from_row(self.values, kind=self.kind)
 
 
@@ -263,6 +264,10 @@ def _expand_line(plot_spec, line_spec, where):
         values = tuple(_evaluate(formulas[name], x, f"{where}, column {name}, x = {x}") for name in COLUMNS)
         if kind == "dense" and (values[1], values[4], values[5]) != (1, 1, 1):
             raise ValueError(f"{where}: a dense line needs W = K1 = K2 = 1; x = {x} gives {list(values)}")
+        try:
+            layer_from_row(values, kind=kind)
+        except ValueError as error:
+            raise ValueError(f"{where}, x = {x}: {error}") from None
         rows.append(values)
     return kind, rows
 
