@@ -598,11 +598,6 @@ def per_plot_metrics(dataset, predictions, group_by=None):
     return result
 
 
-def run_plausibility_audit(dataset, peak_flops=None, bandwidth=None):
-    """Return the plausibility audit of ``dataset`` as a dict; see :func:`alphaflops.plausibility.audit`."""
-    return _json_ready(audit(dataset, peak_flops=peak_flops, bandwidth=bandwidth).to_dict())
-
-
 def write_report(report, out_dir, figures=True, basename="report"):
     """Write ``<basename>.json``, ``<basename>.md`` and the figures into ``out_dir``.
 
