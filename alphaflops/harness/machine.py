@@ -64,7 +64,8 @@ def hardware_record(device, dtype, reps, warmup, max_seconds, timing_mode):
         ``device_count``, ``cpu_model``, ``gpu_name`` (None on CPU),
         ``driver`` (None where unknown), ``jax_version``, ``jaxlib_version``,
         ``dtype``, ``reps``, ``warmup``, ``max_seconds``, ``timing_mode``,
-        ``date``, plus the CPU count, Python and alphaflops versions.
+        ``date``, plus ``cpu_count``, ``python_version``, ``os``,
+        ``alphaflops_version`` and ``command`` (the command line that ran).
     """
     import jax
     import jaxlib
