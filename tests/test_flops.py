@@ -381,7 +381,7 @@ def test_find_invalid_size_names_column(value, column):
     assert flops.find_invalid_size(rows) == (2, column, 1)
 
 
-def test_size_rule_masks_mark_values_and_rows():
+def test_size_rule_masks_values_and_rows():
     rows = np.array(
         [
             [1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
