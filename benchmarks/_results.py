@@ -17,7 +17,7 @@ RESULTS_PATH = Path(__file__).resolve().parent / "RESULTS.md"
 
 
 def evaluate_in_sample_and_held_out(model, dataset, by, n_splits=5, seed=0):
-    """Fit ``model`` on ``dataset`` and cross-validate it; return the in-sample and held-out metrics.
+    """Fit ``model`` on ``dataset``, cross-validate it and return the in-sample and held-out metrics.
 
     ``by``, ``n_splits`` and ``seed`` go to :func:`alphaflops.evaluation.cross_validate`.
     Warnings raised by the fits are printed to stderr after the model is

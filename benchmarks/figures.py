@@ -6,8 +6,8 @@ Usage::
 
 ``--dataset`` defaults to the ``ALPHAFLOPS_T2000`` environment variable, else
 to ``../shared/datasets/t2000/data.pickle`` beside the repository when it
-exists, else to the published T2000 pickle fetched (and checksum-verified)
-by :func:`alphaflops.download_t2000`. Rows flagged by the plausibility audit are
+exists, else to the published T2000 pickle fetched (and checksum-verified) by
+:func:`alphaflops.download_t2000`. Rows flagged by the plausibility audit are
 left out of every fit and every figure. Each model is fitted once per plot
 without that plot (leave-one-plot-out), and every point is a prediction for a
 plot the model did not see. The published constants are not refitted.
@@ -215,7 +215,7 @@ def _failure_lines(dataset, fitted):
 
 
 def _plot_shift_paragraph(dataset, result):
-    """Explain the held-out rank correlation by the shift of each held-out plot as a whole."""
+    """Return a paragraph that explains the held-out rank correlation by the shift of each held-out plot."""
     from alphaflops.evaluation import metrics
 
     log_errors = np.log(result["predictions"] / dataset.y)

@@ -98,7 +98,7 @@ def sweep_cost(reps):
 
 
 def _describe_device():
-    """Name the JAX device that the figures were measured on."""
+    """Return a phrase that names the JAX device the figures are measured on."""
     import jax
 
     device = jax.devices()[0]

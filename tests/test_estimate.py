@@ -525,11 +525,11 @@ def test_command_missing_model_file(tmp_path, capsys):
     assert "not found" in capsys.readouterr().err
 
 
-# The shared FLOP-count cases, traced from JAX calls -----------------------------
+# FLOP-count cases with hand-worked counts, traced from JAX calls -------------
 
 
 def _traced_case(case):
-    """Return a JAX function and argument shapes that compute one case of flops.json."""
+    """Return a JAX function and argument shapes that compute one FLOP-count case."""
     batch = case["batch"]
     if case["kind"] == "dense":
         inputs = jax.ShapeDtypeStruct((batch, case["in_features"]), jnp.float32)
@@ -555,7 +555,7 @@ def _traced_case(case):
     return convolve, (inputs, kernel)
 
 
-def test_shared_cases_through_estimate(cases_dir):
+def test_flop_cases_through_estimate(cases_dir):
     with open(cases_dir / "flops.json") as file:
         cases = json.load(file)["cases"]
 
