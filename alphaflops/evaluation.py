@@ -82,6 +82,9 @@ def metrics(y_true, y_pred, skip_nonpositive=False):
 
 
 def _error_metrics(y_true, y_pred):
+    # NOTE: "within_10pct" compares float64 errors with 0.1 exactly, so a
+    # nominal 10% error can fall on either side. For example, 1.1 against 1.0
+    # gives 0.10000000000000009, which counts as outside.
     absolute_percentage_error = np.abs(y_pred - y_true) / y_true
     return {
         "mape": float(np.mean(absolute_percentage_error)),

@@ -235,6 +235,8 @@ def _plot_shift_paragraph(dataset, result):
     return textwrap.fill(sentences, 74, break_on_hyphens=False)
 
 
+# NOTE: the numbers in this text were read off one run of the held-out
+# predictions and are not recomputed, so they go stale when a model changes.
 FAILURE_DISCUSSION = """\
 The FLOPs line gives every layer with the same FLOPs the same time. The
 lines of conv_K_vs_S and conv_K_vs_C hold FLOPs nearly fixed while the
