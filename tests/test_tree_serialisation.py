@@ -136,13 +136,24 @@ def test_node_pointing_to_itself_rejected(contents):
         _trees.from_json(contents)
 
 
-def test_detached_cycle_rejected(contents):
-    # Nodes 1 and 2 point at each other and nothing else points at them.
-    tree = {"feature": [-1, 0, 0], "threshold": [0.0, 0.0, 0.0], "left": [-1, 2, 1], "right": [-1, 2, 1],
-            "value": [0.0, 0.0, 0.0], "missing_go_left": [False, False, False]}
+@pytest.mark.parametrize(
+    ("left", "right", "message"),
+    [
+        # Nodes 1 and 2 point at each other and nothing else points at them.
+        ([-1, 2, 1], [-1, 2, 1], "node 1 has 2 parents"),
+        # Nodes 1 and 2 point at each other and at leaves 3 and 4, so every
+        # node but the leaf root has exactly one parent.
+        ([-1, 2, 1, -1, -1], [-1, 3, 4, -1, -1], "node 1 is not reachable from the root; its nodes form a cycle"),
+    ],
+    ids=["two-parents", "one-parent-each"],
+)
+def test_detached_cycle_rejected(contents, left, right, message):
+    size = len(left)
+    tree = {"feature": [-1 if child == -1 else 0 for child in left], "threshold": [0.0] * size, "left": left,
+            "right": right, "value": [0.0] * size, "missing_go_left": [False] * size}
     contents["trees"] = [tree]
 
-    with pytest.raises(ModelFileError, match="parents|cycle"):
+    with pytest.raises(ModelFileError, match=message):
         _trees.from_json(contents)
 
 
@@ -204,7 +215,9 @@ def test_oversized_child_index_rejected(contents):
 
 def test_jax_gathers_do_not_grow_with_trees(ensemble):
     # The traced program steps all trees together, so its gathers scale with
-    # the depth only; unrolling each tree made XLA compile for minutes.
+    # the depth only. A program that steps each tree in turn grows with the
+    # tree count, and jax.jit of a hybrid model fitted on a NeuSight table
+    # then compiles for more than ten minutes.
     one_tree = _trees.TreeEnsemble(ensemble.n_features, ensemble.baseline, ensemble.trees[:1])
     features = jnp.zeros((3, ensemble.n_features))
 
@@ -216,3 +229,11 @@ def test_jax_gathers_do_not_grow_with_trees(ensemble):
 
     assert len(ensemble.trees) == 40
     assert count_gathers(ensemble) <= count_gathers(one_tree) * depth_ratio + 1
+
+
+def test_ensemble_without_trees_predicts_baseline():
+    empty = _trees.TreeEnsemble(n_features=4, baseline=0.25, trees=())
+    features = np.ones((3, 4))
+
+    assert np.array_equal(empty.predict(features), np.full(3, 0.25))
+    assert np.array_equal(np.asarray(empty.predict_jax(jnp.asarray(features))), np.full(3, 0.25))

@@ -84,6 +84,9 @@ class TreeEnsemble:
         """
         import jax.numpy as jnp
 
+        if not self.trees:
+            return jnp.full(features.shape[0], self.baseline, dtype=features.dtype)
+
         # All trees step together, one level per iteration, so the traced
         # program has max-depth steps however many trees there are.
         stacked = {name: jnp.asarray(array) for name, array in _stack_trees(self.trees).items()}
