@@ -201,13 +201,15 @@ def test_newer_version_raises(saved_models, tmp_path):
         load_model(_write(tmp_path, contents))
 
 
-@pytest.mark.parametrize("version", [0, "1", 1.5, True, None])
+@pytest.mark.parametrize("version", [0, "1", 1.0, 1.5, True, None])
 def test_invalid_version_raises(saved_models, tmp_path, version):
     contents = _saved_contents(saved_models["flops"], tmp_path)
     contents["version"] = version
 
-    with pytest.raises(ModelFileError, match="version must be a positive integer"):
+    with pytest.raises(ModelFileError, match="version must be a positive integer") as raised:
         load_model(_write(tmp_path, contents))
+
+    assert str(raised.value).endswith("fit and save the model again")
 
 
 def test_unknown_kind_raises(saved_models, tmp_path):
@@ -300,8 +302,10 @@ def test_unknown_setting_raises(saved_models, tmp_path):
     contents = _saved_contents(saved_models["flops"], tmp_path)
     contents["settings"]["learning_rate"] = 0.1
 
-    with pytest.raises(ModelFileError, match="unknown setting\\(s\\) learning_rate for kind 'flops'"):
+    with pytest.raises(ModelFileError, match="unknown setting\\(s\\) learning_rate for kind 'flops'") as raised:
         load_model(_write(tmp_path, contents))
+
+    assert str(raised.value).endswith("upgrade alphaflops, or fit and save the model again")
 
 
 def test_invalid_setting_raises(saved_models, tmp_path):
@@ -317,17 +321,6 @@ def test_invalid_feature_range_raises(saved_models, tmp_path):
     contents["feature_range"]["min"] = [1, 2, 3]
 
     with pytest.raises(ModelFileError, match="feature_range.min must be a list of 6 numbers"):
-        load_model(_write(tmp_path, contents))
-
-
-def test_inverted_feature_range_raises(saved_models, tmp_path):
-    contents = _saved_contents(saved_models["flops"], tmp_path)
-    contents["feature_range"]["min"], contents["feature_range"]["max"] = (
-        contents["feature_range"]["max"],
-        contents["feature_range"]["min"],
-    )
-
-    with pytest.raises(ModelFileError, match="feature_range.min exceeds feature_range.max"):
         load_model(_write(tmp_path, contents))
 
 
@@ -472,10 +465,14 @@ def _string_in_sample(contents):
     contents["in_sample"]["mape"] = "low"
 
 
+def _drop_in_sample(contents):
+    del contents["in_sample"]
+
+
 @pytest.mark.parametrize(
     "change",
     [_drop_parameter, _string_parameter, _negative_standard_error, _short_feature_range,
-     _inverted_feature_range, _list_as_parameters, _string_in_sample],
+     _inverted_feature_range, _list_as_parameters, _string_in_sample, _drop_in_sample],
 )
 def test_invalid_content_error_says_to_refit(saved_models, tmp_path, change):
     contents = _saved_contents(saved_models["flops"], tmp_path)
@@ -485,11 +482,11 @@ def test_invalid_content_error_says_to_refit(saved_models, tmp_path, change):
         load_model(_write(tmp_path, contents))
 
 
-def test_inverted_feature_range_names_columns(saved_models, tmp_path):
+def test_inverted_feature_range_raises(saved_models, tmp_path):
     contents = _saved_contents(saved_models["flops"], tmp_path)
     _inverted_feature_range(contents)
 
-    with pytest.raises(ModelFileError, match=r"in column\(s\) H, W, Cin, Cout"):
+    with pytest.raises(ModelFileError, match=r"feature_range.min exceeds feature_range.max in column\(s\) H, W, Cin, Cout"):
         load_model(_write(tmp_path, contents))
 
 
@@ -519,23 +516,6 @@ def test_non_string_kind_rejected(saved_models, tmp_path):
         load_model(_write(tmp_path, contents))
 
 
-@pytest.mark.parametrize("version", [1.0, "1", None])
-def test_invalid_version_error_says_to_refit(saved_models, tmp_path, version):
-    contents = _saved_contents(saved_models["flops"], tmp_path)
-    contents["version"] = version
-
-    with pytest.raises(ModelFileError, match="fit and save the model again$"):
-        load_model(_write(tmp_path, contents))
-
-
-def test_unknown_setting_error_says_what_to_do(saved_models, tmp_path):
-    contents = _saved_contents(saved_models["flops"], tmp_path)
-    contents["settings"]["learning_rate"] = 0.1
-
-    with pytest.raises(ModelFileError, match="upgrade alphaflops, or fit and save the model again$"):
-        load_model(_write(tmp_path, contents))
-
-
 @pytest.mark.parametrize("value", [1000.0, -1000.0])
 def test_absurd_interval_quantiles_rejected(t2000, tmp_path, value):
     model = fit_dataset(RecommendedRegressor(interval_folds=0), t2000)
@@ -554,6 +534,15 @@ def test_excluded_rows_kept_when_extras_lacks_them(t2000_path, tmp_path):
     loaded = load_model(_write(tmp_path, contents))
 
     assert len(loaded.excluded_rows_) == len(result.rows) == 5
+
+
+def test_loaded_plain_fit_has_no_audit_record(saved_models, tmp_path):
+    saved_models["flops"].save(tmp_path / "model.json")
+
+    loaded = load_model(tmp_path / "model.json")
+
+    assert loaded.excluded_rows_ == []
+    assert loaded.audit_ is None
 
 
 def test_plain_refit_clears_audit_record(t2000_path, t2000):

@@ -41,7 +41,7 @@ LOSSES = ("linear", "soft_l1", "huber", "cauchy", "arctan")
 _MAX_ROWS_SHOWN = 10
 _MAX_VALUES_SHOWN = 3
 
-# The next step of errors about the shape of X.
+# The fix suggested at the end of errors about the shape of X.
 _ROWS_ADVICE = (
     "pass one row of six sizes per layer, for example Dataset.X or alphaflops.layers_to_rows(layers)"
 )
@@ -123,6 +123,12 @@ class CostModel(RegressorMixin, BaseEstimator):
         :func:`alphaflops.models.fit_dataset` or the caller.
     dataset_sha256_ : str or None
         SHA-256 of the dataset file it was fitted on, when known.
+    excluded_rows_ : list of dict
+        Rows that :func:`alphaflops.plausibility.fit_without_flagged` left
+        out of the fit; empty after a plain ``fit``.
+    audit_ : dict or None
+        What that audit checked (see :mod:`alphaflops.models.files`); None
+        after a plain ``fit``.
     """
 
     kind = None
@@ -161,9 +167,10 @@ class CostModel(RegressorMixin, BaseEstimator):
         Raises
         ------
         ValueError
-            For invalid rows or times, naming the first of them, or if the
-            fit's starting point gives residuals that are not finite (times
-            far too small or large for their rows, usually a wrong unit).
+            For invalid rows or times, naming the rows and their values, or
+            if the fit's starting point gives residuals that are not finite
+            (times far too small or large for their rows, usually a wrong
+            unit).
         """
         X, y = self._validate_training_data(X, y)
         self._check_settings()
@@ -176,7 +183,7 @@ class CostModel(RegressorMixin, BaseEstimator):
         self.feature_range_ = (X.min(axis=0), X.max(axis=0))
         self.hardware_ = {}
         self.dataset_sha256_ = None
-        # A plain fit used every row given; fit_without_flagged sets these after fit returns.
+        # A plain fit uses every row given. fit_without_flagged sets these after fit returns.
         self.excluded_rows_ = []
         self.audit_ = None
 
@@ -203,9 +210,9 @@ class CostModel(RegressorMixin, BaseEstimator):
         Raises
         ------
         ValueError
-            For invalid rows, naming the first of them, or if the formula
-            gives a non-positive or non-finite time for some row (named in
-            the message).
+            For invalid rows, naming the rows and their values, or if the
+            formula gives a non-positive or non-finite time for some row
+            (named in the message).
         """
         check_is_fitted(self)
         X = self._validate_rows(X, reset=False)
@@ -306,7 +313,7 @@ class CostModel(RegressorMixin, BaseEstimator):
             )
 
     def _check_starting_point(self, X, y):
-        """Raise ValueError if the fit cannot start on valid rows; called after ``_check_training_rows``."""
+        """Raise ValueError if the fit cannot start from valid rows. Runs after ``_check_training_rows``."""
 
     def _fit_rows(self, X, y):
         """Fit validated rows; return (params, standard_errors), dicts by parameter name."""
@@ -327,7 +334,7 @@ class CostModel(RegressorMixin, BaseEstimator):
         """Return a model file's ``parameters`` object in this release's form.
 
         Kinds whose parameter set grew override this to fill the new
-        parameters of files written by earlier releases.
+        parameters in files written before they existed.
         """
         return entries
 
@@ -504,8 +511,8 @@ class LeastSquaresCostModel(CostModel):
         if np.isfinite(cost) and finite_jacobian.all():
             return
 
-        # Below this size n residuals cannot make the sum of squares
-        # overflow, so at least one row exceeds it whenever the cost does.
+        # The sum of n squares of residuals up to this size cannot overflow,
+        # so at least one row exceeds it whenever the cost does.
         largest_safe = math.sqrt(np.finfo(np.float64).max / len(y))
         with np.errstate(invalid="ignore"):
             bad = ~(np.abs(residuals) <= largest_safe) | ~finite_jacobian
@@ -543,14 +550,7 @@ class LeastSquaresCostModel(CostModel):
             f_scale=self.f_scale,
             max_nfev=self.max_nfev,
         )
-        if result.status <= 0:
-            warnings.warn(
-                f"{type(self).__name__}: scipy.optimize.least_squares did not converge "
-                f"(status {result.status}: {result.message}) after {result.nfev} function "
-                "evaluations; increase max_nfev or check the data",
-                ConvergenceWarning,
-                stacklevel=3,
-            )
+        warn_unless_converged(self, result, stacklevel=3)
 
         theta = result.x * scales
         standard_errors = _standard_errors(
@@ -605,6 +605,22 @@ class LeastSquaresCostModel(CostModel):
             raise ValueError(f"max_nfev must be None or a positive integer; got {plain_repr(self.max_nfev)}")
 
 
+def warn_unless_converged(estimator, result, stacklevel):
+    """Issue a ConvergenceWarning if ``least_squares`` stopped before converging.
+
+    ``stacklevel`` counts from the caller of this function, as in
+    :func:`warnings.warn`.
+    """
+    if result.status <= 0:
+        warnings.warn(
+            f"{type(estimator).__name__}: scipy.optimize.least_squares did not converge "
+            f"(status {result.status}: {result.message}) after {result.nfev} function "
+            "evaluations; increase max_nfev or check the data",
+            ConvergenceWarning,
+            stacklevel=stacklevel + 1,
+        )
+
+
 def _standard_errors(jacobian, residuals):
     """Return standard errors from the Jacobian of the residuals at the optimum.
 
@@ -639,8 +655,8 @@ def _central_difference_jacobian(function, theta):
     theta = np.asarray(theta, dtype=np.float64)
     columns = []
     for index in range(theta.size):
-        # A relative step keeps theta +- step on the same side of 0, which
-        # parameters that must stay positive (a tiny overhead) need.
+        # A relative step keeps theta +- step on the same side of 0, as
+        # parameters that must stay positive (such as a tiny overhead) require.
         step = 1e-6 * abs(theta[index]) if theta[index] != 0 else 1e-8
         forward = theta.copy()
         backward = theta.copy()
@@ -809,7 +825,8 @@ def _float_features(array):
             name = FEATURE_NAMES[column] if column < N_FEATURES else f"column {column}"
             value = array[row, column]
             if isinstance(value, np.generic):
-                value = value.item()  # np.str_ and np.bool_ print as plain str and bool
+                # item() makes np.str_ and np.bool_ print as plain str and bool.
+                value = value.item()
             return f"{name} = {describe_value(value)} is a {type(value).__name__}"
 
         raise ValueError(
@@ -841,9 +858,7 @@ def _check_target_values(y):
 
     if times.dtype.kind not in "iuf":
         items = times.tolist()
-        is_number = np.array(
-            [isinstance(item, numbers.Real) and not isinstance(item, (bool, np.bool_)) for item in items], dtype=bool
-        )
+        is_number = np.array([_is_real_number(item) for item in items], dtype=bool)
         if not is_number.all():
             original_values = np.empty(len(items), dtype=object)
             original_values[:] = items

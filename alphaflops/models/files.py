@@ -250,9 +250,7 @@ def model_from_dict(contents):
     _check_version(contents)
     missing = [name for name in REQUIRED_FIELDS if name not in contents]
     if missing:
-        raise ModelFileError(
-            f"missing field(s) {', '.join(missing)}; the file is incomplete, save the model again"
-        )
+        raise corrupt_model_file(f"missing field(s) {', '.join(missing)}")
 
     cls = _model_class(contents["kind"])
     model = cls(**_settings(cls, contents["settings"]))
@@ -278,11 +276,8 @@ def model_from_dict(contents):
     if sha256 is not None and not isinstance(sha256, str):
         raise corrupt_model_file(f"trained_on.dataset_sha256 must be a string or null, got {sha256!r}")
     model.dataset_sha256_ = sha256
-    excluded = trained_on.get("excluded_rows", [])
-    if not isinstance(excluded, list) or not all(isinstance(row, dict) for row in excluded):
-        raise corrupt_model_file(f"trained_on.excluded_rows must be a list of objects, got {excluded!r}")
-    if excluded:
-        model.excluded_rows_ = excluded
+
+    excluded = _row_list(trained_on.get("excluded_rows", []), "trained_on.excluded_rows")
     audit_entry = trained_on.get("audit")
     if audit_entry is not None:
         from alphaflops.plausibility import model_file_entry_error
@@ -290,11 +285,13 @@ def model_from_dict(contents):
         problem = model_file_entry_error(audit_entry, excluded)
         if problem is not None:
             raise corrupt_model_file(f"invalid trained_on.audit: {problem}")
-        model.audit_ = audit_entry
+    # Loaded models get the same attributes as fitted ones, also when the
+    # file records no audit.
+    model.audit_ = audit_entry
+
     extras = _object(contents.get("extras", {}), "extras")
     model._restore_model_file_extras(extras)
-    if "excluded_rows" in extras and "excluded_rows" in trained_on and extras["excluded_rows"] != excluded:
-        raise corrupt_model_file("trained_on.excluded_rows and extras.excluded_rows list different rows")
+    model.excluded_rows_ = _excluded_rows(trained_on, extras, excluded)
     return model
 
 
@@ -384,6 +381,28 @@ def _feature_range(entry):
         names = ", ".join(FEATURE_NAMES[index] for index in reversed_columns)
         raise corrupt_model_file(f"feature_range.min exceeds feature_range.max in column(s) {names}")
     return tuple(bounds)
+
+
+def _excluded_rows(trained_on, extras, excluded):
+    """Return the rows left out of the fit, from ``trained_on`` or the copy in ``extras``.
+
+    The recommended and hybrid kinds also write the list to
+    ``extras.excluded_rows``, the only place where files written before
+    ``trained_on.excluded_rows`` existed keep it. When a file has both, they
+    must agree.
+    """
+    if "excluded_rows" not in extras:
+        return excluded
+    extras_rows = _row_list(extras["excluded_rows"], "extras.excluded_rows")
+    if "excluded_rows" in trained_on and extras_rows != excluded:
+        raise corrupt_model_file("trained_on.excluded_rows and extras.excluded_rows list different rows")
+    return extras_rows
+
+
+def _row_list(rows, field):
+    if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
+        raise corrupt_model_file(f"{field} must be a list of objects, got {rows!r}")
+    return [dict(row) for row in rows]
 
 
 def _in_sample(entry):

@@ -259,7 +259,6 @@ class HybridRegressor(IntervalMixin, CostModel):
         self.correction_ = _trees.from_histogram_gradient_boosting(self._fit_correction(features, residuals))
         self.correction_range_ = (features.min(axis=0), features.max(axis=0))
         self.interval_quantiles_ = error_quantiles(errors)
-        self.excluded_rows_ = []
 
         params = {**physics.params_, "correction_weight": weight}
         standard_errors = {**physics.standard_errors_, "correction_weight": float("nan")}
@@ -340,11 +339,6 @@ class HybridRegressor(IntervalMixin, CostModel):
         self.correction_ = ensemble
         self.correction_range_ = _feature_range_from_extras(correction)
         self.interval_quantiles_, self.interval_source_ = interval_from_extras(extras, "hybrid")
-        # Files that keep the list only in trained_on already set excluded_rows_.
-        excluded = extras.get("excluded_rows", getattr(self, "excluded_rows_", []))
-        if not isinstance(excluded, list) or not all(isinstance(row, dict) for row in excluded):
-            raise corrupt_model_file(f"hybrid model file: extras.excluded_rows must be a list of objects, got {excluded!r}")
-        self.excluded_rows_ = [dict(row) for row in excluded]
 
 
 def _best_weight(y, physics, correction):

@@ -14,7 +14,7 @@ from alphaflops.models.files import corrupt_model_file
 #: Quantile levels at which the held-out log errors are stored: 0, 0.005, ..., 1.
 INTERVAL_LEVELS = np.linspace(0.0, 1.0, 201)
 
-#: Largest absolute log error a model file may store: a factor of about 5e8
+#: Maximum absolute log error a model file may store: a factor of about 5e8
 #: between measured and predicted time, far beyond any fitted model's error.
 MAX_LOG_ERROR = 20.0
 

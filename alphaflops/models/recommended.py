@@ -43,15 +43,15 @@ of residuals along each published sweep. The second speedup came from the
 in-sample residuals grouped by kernel size: with one speedup, 2x2 layers
 were predicted at about 1.5 times their measured time and 5x5 to 10x10
 layers about 10% under. Five class boundaries were compared in sample (2x2
-only, 3x3 only, sides up to 3, 4 or 5). Sides up to 3 was kept: it puts the
-two sizes that one speedup missed most in one class, and its in-sample MAPE
-is within 0.001 of the best boundary. Leave-one-plot-out cross-validation
-was run on each finalist once, and its residuals were not used to change the
-form, the loss or the starting values. Each fold fits from the same
+only, 3x3 only, sides up to 3, 4 or 5). Sides up to 3 was kept because it
+puts the two sizes that one speedup missed most in one class, and its
+in-sample MAPE is within 0.001 of the best boundary. Leave-one-plot-out
+cross-validation was run on each finalist once, and its residuals were not
+used to change the form, the loss or the starting values. Each fold fits from the same
 data-derived starting point, never from a fit that saw the held-out plot. A
 sweep of losses and class boundaries under leave-one-plot-out, run after the
 choice, served only to bound what this form reaches on unseen plots
-(held-out Spearman at most 0.994); no default was changed after it.
+(held-out Spearman at most 0.994). No default was changed after it.
 
 Prediction intervals
 --------------------
@@ -66,7 +66,7 @@ on unseen sweeps. For randomly ordered rows they are ordinary K-fold errors.
 
 NOTE: on the T2000 set with each plot held out in turn, the 90% interval
 covers 0.88 of the held-out rows, but the 50%, 80% and 95% intervals cover
-0.42, 0.73 and 0.96: most of an unseen plot's error is one shift for the
+0.42, 0.73 and 0.96. Most of an unseen plot's error is one shift for the
 whole plot, which blocks of other sweeps do not sample evenly. Per plot,
 the 90% interval covers between 0.65 and 1.
 """
@@ -79,7 +79,6 @@ from sklearn.exceptions import ConvergenceWarning
 
 from alphaflops.models import base
 from alphaflops.models.base import LeastSquaresCostModel
-from alphaflops.models.files import corrupt_model_file
 from alphaflops.models.intervals import IntervalMixin, error_quantiles, interval_from_extras, interval_to_extras
 
 PARAMETER_NAMES = (
@@ -175,7 +174,7 @@ class RecommendedRegressor(IntervalMixin, LeastSquaresCostModel):
         loss limits the pull of a few rows that sit tens of percent off the
         rest (a kernel switch, another per-call floor). It does not protect
         against rows off by orders of magnitude, such as times in seconds
-        among times in ms: one T2000 row entered 1000 times too small raises
+        among times in ms. One T2000 row entered 1000 times too small raises
         the MAPE on the other rows from 0.075 to about 0.3-0.4. Run
         :func:`alphaflops.plausibility.audit` on the data first, which flags
         such rows when a hardware bound applies.
@@ -281,7 +280,6 @@ class RecommendedRegressor(IntervalMixin, LeastSquaresCostModel):
             self._formula(theta, X, np) / y - 1.0,
         )
         self.interval_quantiles_, self.interval_source_ = self._held_out_quantiles(X, y, theta)
-        self.excluded_rows_ = []
         names = self._parameter_names()
         return dict(zip(names, theta)), dict(zip(names, standard_errors))
 
@@ -295,14 +293,7 @@ class RecommendedRegressor(IntervalMixin, LeastSquaresCostModel):
         result = least_squares(
             residuals, start, method="trf", loss=self.loss, f_scale=self.f_scale, max_nfev=self.max_nfev
         )
-        if result.status <= 0:
-            warnings.warn(
-                f"{type(self).__name__}: scipy.optimize.least_squares did not converge "
-                f"(status {result.status}: {result.message}) after {result.nfev} function "
-                "evaluations; increase max_nfev or check the data",
-                ConvergenceWarning,
-                stacklevel=4,
-            )
+        base.warn_unless_converged(self, result, stacklevel=4)
         return _from_solver(result.x)
 
     def _held_out_quantiles(self, X, y, theta):
@@ -352,20 +343,15 @@ class RecommendedRegressor(IntervalMixin, LeastSquaresCostModel):
 
     def _restore_model_file_extras(self, extras):
         self.interval_quantiles_, self.interval_source_ = interval_from_extras(extras, "recommended")
-        # Files that keep the list only in trained_on already set excluded_rows_.
-        excluded = extras.get("excluded_rows", getattr(self, "excluded_rows_", []))
-        if not isinstance(excluded, list) or not all(isinstance(row, dict) for row in excluded):
-            raise corrupt_model_file(
-                f"recommended model file: extras.excluded_rows must be a list of objects, got {excluded!r}"
-            )
-        self.excluded_rows_ = [dict(row) for row in excluded]
 
 
 def upgrade_parameter_entries(entries):
-    """Fill ``small_kernel_speedup`` in the parameters of a file from alphaflops 0.1.
+    """Fill ``small_kernel_speedup`` in the parameters of a file written before it existed.
 
-    Release 0.1 used one speedup for every kernel larger than 1x1. Giving
+    Such files used one speedup for every kernel larger than 1x1. Giving
     small kernels that same speedup predicts exactly what the old model did.
+    Their ``alphaflops_version`` is 0.1.0, as for current files, so only
+    the missing parameter marks them.
     """
     if "small_kernel_speedup" in entries or "kernel_speedup" not in entries:
         return entries
