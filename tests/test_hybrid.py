@@ -275,25 +275,25 @@ def test_loaded_intervals_identical(fitted, saved, synthetic):
         assert np.array_equal(original, restored)
 
 
-def test_file_without_small_kernel_speedup_loads(fitted, saved, tmp_path):
-    # Files from alphaflops 0.1 had one physics speedup for every kernel larger than 1x1.
-    def drop(contents):
-        del contents["parameters"]["small_kernel_speedup"]
+def _drop_small_kernel_speedup(contents):
+    del contents["parameters"]["small_kernel_speedup"]
 
-    loaded = load_model(_tampered(saved, tmp_path, drop))
+
+def test_old_file_copies_kernel_speedup(fitted, saved, tmp_path):
+    # Files written before small_kernel_speedup existed had one physics
+    # speedup for every kernel larger than 1x1.
+    loaded = load_model(_tampered(saved, tmp_path, _drop_small_kernel_speedup))
 
     expected = {**fitted.params_, "small_kernel_speedup": fitted.params_["kernel_speedup"]}
     assert loaded.params_ == expected
 
 
-def test_file_without_small_kernel_speedup_keeps_other_kernels(fitted, saved, tmp_path):
+def test_old_file_keeps_large_kernel_predictions(fitted, saved, tmp_path):
+    # Only 1x1 and 5x5 rows, which small_kernel_speedup does not affect.
     X = _random_rows(200, seed=22)
     X[:, 4:] = np.where(X[:, 4:] == 3, 5, X[:, 4:])
 
-    def drop(contents):
-        del contents["parameters"]["small_kernel_speedup"]
-
-    loaded = load_model(_tampered(saved, tmp_path, drop))
+    loaded = load_model(_tampered(saved, tmp_path, _drop_small_kernel_speedup))
 
     assert np.array_equal(loaded.predict(X), fitted.predict(X))
 
@@ -311,39 +311,22 @@ def _first_split(contents):
     return tree, next(node for node, left in enumerate(tree["left"]) if left != -1)
 
 
-def test_tampered_node_index_rejected(saved, tmp_path):
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("right", 10_000, "out of range"),
+        ("left", 0, "cycle|parents"),
+        ("feature", len(FEATURE_NAMES), "feature 18 is out of range"),
+        ("threshold", float("nan"), "not a finite number"),
+    ],
+    ids=["node-index", "cycle", "feature", "threshold"],
+)
+def test_tampered_split_node_rejected(saved, tmp_path, field, value, message):
     def change(contents):
         tree, node = _first_split(contents)
-        tree["right"][node] = 10_000
+        tree[field][node] = value
 
-    with pytest.raises(ModelFileError, match="out of range"):
-        load_model(_tampered(saved, tmp_path, change))
-
-
-def test_tampered_cycle_rejected(saved, tmp_path):
-    def change(contents):
-        tree, node = _first_split(contents)
-        tree["left"][node] = 0
-
-    with pytest.raises(ModelFileError, match="cycle|parents"):
-        load_model(_tampered(saved, tmp_path, change))
-
-
-def test_tampered_feature_rejected(saved, tmp_path):
-    def change(contents):
-        tree, node = _first_split(contents)
-        tree["feature"][node] = len(FEATURE_NAMES)
-
-    with pytest.raises(ModelFileError, match="feature 18 is out of range"):
-        load_model(_tampered(saved, tmp_path, change))
-
-
-def test_tampered_threshold_rejected(saved, tmp_path):
-    def change(contents):
-        tree, node = _first_split(contents)
-        tree["threshold"][node] = float("nan")
-
-    with pytest.raises(ModelFileError, match="not a finite number"):
+    with pytest.raises(ModelFileError, match=message):
         load_model(_tampered(saved, tmp_path, change))
 
 

@@ -10,13 +10,13 @@ import re
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from sklearn.base import clone
 
 from alphaflops import load_dataset
-from alphaflops.flops import MAX_DIMENSION, MAX_ROW_MACS, size_rule_masks
+from alphaflops.flops import MAX_DIMENSION, size_rule_masks
 from alphaflops.models import (
     AlphaFlopsRegressor,
     FlopsRegressor,
@@ -39,8 +39,8 @@ INVALID_ROWS = [
     pytest.param([1e6, 1e6, 1e6, 1e6, 3, 3], "H*W*Cin*Cout*K1*K2 = 9000000000000000000000000 MACs, above 2**53 - 1", id="overflowing-macs"),
 ]
 
-# 2**53 - 1 = 6361 * 69431 * 20394401, so this row has exactly the largest allowed MAC count.
-LARGEST_MACS_ROW = [6361, 69431, 20394401, 1, 1, 1]
+# 2**53 - 1 = 6361 * 69431 * 20394401, so this row has exactly the maximum allowed MAC count.
+MAX_MACS_ROW = [6361, 69431, 20394401, 1, 1, 1]
 
 BAD_ROW = 4
 
@@ -84,6 +84,12 @@ def _shown_row(row, index=BAD_ROW):
     return f"X[{index}] = {[float(value) for value in row]}"
 
 
+def _assert_names_invalid_row(message, row, problem):
+    assert f"rows {BAD_ROW} (" in message
+    assert _shown_row(row) in message
+    assert problem in message
+
+
 # Size rule in fit and predict -----------------------------------------------------
 
 
@@ -93,10 +99,7 @@ def test_fit_invalid_size_names_row(t2000, estimator, row, problem):
     with pytest.raises(ValueError, match="invalid layer sizes") as raised:
         clone(estimator).fit(_rows_with(t2000, row), t2000.y)
 
-    message = str(raised.value)
-    assert f"rows {BAD_ROW} (" in message
-    assert _shown_row(row) in message
-    assert problem in message
+    _assert_names_invalid_row(str(raised.value), row, problem)
 
 
 @pytest.mark.parametrize(("row", "problem"), INVALID_ROWS)
@@ -104,10 +107,7 @@ def test_predict_invalid_size_names_row(t2000, fitted, row, problem):
     with pytest.raises(ValueError, match="invalid layer sizes") as raised:
         fitted.predict(_rows_with(t2000, row))
 
-    message = str(raised.value)
-    assert f"rows {BAD_ROW} (" in message
-    assert _shown_row(row) in message
-    assert problem in message
+    _assert_names_invalid_row(str(raised.value), row, problem)
 
 
 @pytest.mark.parametrize(("row", "problem"), INVALID_ROWS)
@@ -132,8 +132,8 @@ def test_fit_error_omits_predict_jax(t2000):
 
 @pytest.mark.parametrize(
     "row",
-    [[MAX_DIMENSION, 1, 1, 1, 1, 1], LARGEST_MACS_ROW, [1, 1, 1, 1, 1, 1]],
-    ids=["largest-size", "largest-macs", "smallest"],
+    [[MAX_DIMENSION, 1, 1, 1, 1, 1], MAX_MACS_ROW, [1, 1, 1, 1, 1, 1]],
+    ids=["max-size", "max-macs", "smallest"],
 )
 def test_rows_at_size_limits_are_accepted(fitted_models, row):
     predictions = fitted_models["flops"].predict([row])
@@ -141,11 +141,14 @@ def test_rows_at_size_limits_are_accepted(fitted_models, row):
     assert np.all(np.isfinite(predictions))
 
 
-def test_one_mac_above_limit_is_rejected(fitted_models):
-    row = [*LARGEST_MACS_ROW[:5], 2]
-
-    with pytest.raises(ValueError, match=r"above 2\*\*53 - 1"):
-        fitted_models["flops"].predict([LARGEST_MACS_ROW, row])
+@pytest.mark.parametrize(
+    ("row", "macs"),
+    [([2**20, 2**20, 2**13, 1, 1, 1], 2**53), ([*MAX_MACS_ROW[:5], 2], 2 * (2**53 - 1))],
+    ids=["one-above", "double"],
+)
+def test_macs_above_limit_are_rejected(fitted_models, row, macs):
+    with pytest.raises(ValueError, match=rf"rows 1 .*= {macs} MACs, above 2\*\*53 - 1"):
+        fitted_models["flops"].predict([MAX_MACS_ROW, row])
 
 
 def test_invalid_row_in_later_block_found(t2000, fitted_models):
@@ -177,7 +180,7 @@ def test_integer_and_float32_rows_accepted(t2000, fitted_models):
 
 
 def test_recommended_fit_rejects_huge_row(t2000):
-    # Before the size rule, this one row silently drove flop_rate to 1e32.
+    # Without the size rule, this one row drives flop_rate to about 1e32 and no error is raised.
     X = _rows_with(t2000, [1e6, 1e6, 1e6, 1e6, 3, 3])
 
     with pytest.raises(ValueError, match=r"rows 4 \(X\[4\] = \[1000000.0, 1000000.0"):
@@ -194,6 +197,26 @@ TRICKY_SIZES = [
 @settings(max_examples=200, deadline=None)
 @given(arrays(np.float64, st.tuples(st.integers(1, 12), st.just(6)), elements=st.sampled_from(TRICKY_SIZES)))
 def test_fast_check_agrees_with_size_rule(rows):
+    _, valid_rows = size_rule_masks(rows)
+
+    assert base._rows_follow_size_rule(rows) == bool(valid_rows.all())
+
+
+# Most arrays drawn from TRICKY_SIZES alone contain an invalid row, for which
+# both checks return False. Valid rows with one tricky cell test each limit.
+@settings(max_examples=200, deadline=None)
+@given(
+    arrays(np.float64, st.tuples(st.integers(1, 12), st.just(6)), elements=st.sampled_from([1.0, 2.0, 3.0, 7.0, 64.0])),
+    st.integers(0, 11),
+    st.integers(0, 5),
+    st.sampled_from(TRICKY_SIZES),
+)
+@example(np.ones((1, 6)), 0, 0, float(MAX_DIMENSION))
+@example(np.ones((1, 6)), 0, 2, 100.5)
+@example(np.array([MAX_MACS_ROW], dtype=np.float64), 0, 0, 6361.0)
+@example(np.array([MAX_MACS_ROW], dtype=np.float64), 0, 5, 2.0)
+def test_fast_check_agrees_on_one_tricky_cell(rows, row, column, value):
+    rows[row % len(rows), column] = value
     _, valid_rows = size_rule_masks(rows)
 
     assert base._rows_follow_size_rule(rows) == bool(valid_rows.all())

@@ -473,8 +473,8 @@ def test_predict_zero_size_raises(fitted_alpha):
 
 
 def test_non_finite_prediction_raises(fitted_alpha):
-    # A gamma far outside its range overflows the alpha power for large layers;
-    # predict must raise instead of returning inf.
+    # A gamma far outside its range overflows the alpha power for large
+    # layers, so predict must raise instead of returning inf.
     model = clone(fitted_alpha)
     model.__dict__.update(fitted_alpha.__dict__)
     model.params_ = {name: value for name, value in fitted_alpha.params_.items()}

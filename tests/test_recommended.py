@@ -163,7 +163,8 @@ def _device_time_params(**changes):
     ((2, 2), True), ((3, 3), True), ((1, 3), True), ((3, 2), True),
     ((4, 4), False), ((1, 4), False), ((5, 5), False), ((3, 7), False), ((1, 1), False),
 ])
-def test_small_kernel_speedup_applies_to_sides_up_to_3(kernel, uses_small):
+def test_small_kernel_speedup_by_kernel_shape(kernel, uses_small):
+    # small_kernel_speedup applies to kernels larger than 1x1 with both sides at most 3.
     X = np.array([[64.0, 64.0, 32.0, 32.0, *kernel]])
     base = recommended_time(X, _device_time_params())[0]
 
@@ -266,39 +267,47 @@ def test_model_file_records_excluded_rows(t2000_path, tmp_path):
     assert contents["extras"]["excluded_rows"][0]["config"] == [300.0, 300.0, 150.0, 150.0, 1.0, 1.0]
 
 
-def test_file_without_small_kernel_speedup_loads_as_single_speedup(fitted, plausible_t2000, tmp_path):
-    # Files from alphaflops 0.1 had one speedup for every kernel larger than 1x1.
+def _edited_file(model, tmp_path, change):
+    """Save ``model``, apply ``change`` to the parsed contents and return the path of the edited file."""
     path = tmp_path / "recommended.json"
-    fitted.save(path)
+    model.save(path)
     contents = json.loads(path.read_text())
-    del contents["parameters"]["small_kernel_speedup"]
+    change(contents)
     path.write_text(json.dumps(contents))
+    return path
+
+
+def _drop_small_kernel_speedup(contents):
+    del contents["parameters"]["small_kernel_speedup"]
+
+
+def test_old_file_uses_one_speedup(fitted, plausible_t2000, tmp_path):
+    # Files written before small_kernel_speedup existed had one speedup for
+    # every kernel larger than 1x1.
     single_speedup = {**fitted.params_, "small_kernel_speedup": fitted.params_["kernel_speedup"]}
 
-    loaded = load_model(path)
+    loaded = load_model(_edited_file(fitted, tmp_path, _drop_small_kernel_speedup))
 
     expected = recommended_time(plausible_t2000.X, single_speedup)
     np.testing.assert_allclose(loaded.predict(plausible_t2000.X), expected, rtol=1e-12)
 
 
 def test_file_without_either_speedup_rejected(fitted, tmp_path):
-    path = tmp_path / "recommended.json"
-    fitted.save(path)
-    contents = json.loads(path.read_text())
-    del contents["parameters"]["small_kernel_speedup"]
-    del contents["parameters"]["kernel_speedup"]
-    path.write_text(json.dumps(contents))
+    def drop_both_speedups(contents):
+        del contents["parameters"]["small_kernel_speedup"]
+        del contents["parameters"]["kernel_speedup"]
+
+    path = _edited_file(fitted, tmp_path, drop_both_speedups)
 
     with pytest.raises(ModelFileError, match="missing \\['kernel_speedup', 'small_kernel_speedup'\\]"):
         load_model(path)
 
 
 def test_tampered_interval_rejected(fitted, tmp_path):
-    path = tmp_path / "recommended.json"
-    fitted.save(path)
-    contents = json.loads(path.read_text())
-    contents["extras"]["interval"]["log_error_quantiles"] = [0.0]
-    path.write_text(json.dumps(contents))
+    def shorten_quantiles(contents):
+        contents["extras"]["interval"]["log_error_quantiles"] = [0.0]
+
+    path = _edited_file(fitted, tmp_path, shorten_quantiles)
 
     with pytest.raises(ModelFileError, match="log_error_quantiles"):
         load_model(path)
@@ -306,34 +315,30 @@ def test_tampered_interval_rejected(fitted, tmp_path):
 
 @pytest.mark.parametrize("source", [7, None, ["held-out blocks"], "made up"])
 def test_invalid_interval_source_rejected(fitted, tmp_path, source):
-    path = tmp_path / "recommended.json"
-    fitted.save(path)
-    contents = json.loads(path.read_text())
-    contents["extras"]["interval"]["source"] = source
-    path.write_text(json.dumps(contents))
+    def replace_source(contents):
+        contents["extras"]["interval"]["source"] = source
+
+    path = _edited_file(fitted, tmp_path, replace_source)
 
     with pytest.raises(ModelFileError, match="extras.interval.source"):
         load_model(path)
 
 
 def test_missing_interval_rejected(fitted, tmp_path):
-    path = tmp_path / "recommended.json"
-    fitted.save(path)
-    contents = json.loads(path.read_text())
-    del contents["extras"]["interval"]
-    path.write_text(json.dumps(contents))
+    def drop_interval(contents):
+        del contents["extras"]["interval"]
+
+    path = _edited_file(fitted, tmp_path, drop_interval)
 
     with pytest.raises(ModelFileError, match="lacks extras.interval"):
         load_model(path)
 
 
 def test_decreasing_interval_quantiles_rejected(fitted, tmp_path):
-    path = tmp_path / "recommended.json"
-    fitted.save(path)
-    contents = json.loads(path.read_text())
-    quantiles = contents["extras"]["interval"]["log_error_quantiles"]
-    contents["extras"]["interval"]["log_error_quantiles"] = quantiles[::-1]
-    path.write_text(json.dumps(contents))
+    def reverse_quantiles(contents):
+        contents["extras"]["interval"]["log_error_quantiles"].reverse()
+
+    path = _edited_file(fitted, tmp_path, reverse_quantiles)
 
     with pytest.raises(ModelFileError, match="'log_error_quantiles' must be non-decreasing"):
         load_model(path)
@@ -351,11 +356,10 @@ def test_neusight_t4_beats_flops_line(neusight_dir):
 
 @pytest.mark.parametrize(("parameter", "value"), [("flop_rate", -2.0), ("overlap_exponent", 0.5)])
 def test_out_of_range_parameter_rejected(fitted, tmp_path, parameter, value):
-    path = tmp_path / "recommended.json"
-    fitted.save(path)
-    contents = json.loads(path.read_text())
-    contents["parameters"][parameter]["value"] = value
-    path.write_text(json.dumps(contents))
+    def replace_value(contents):
+        contents["parameters"][parameter]["value"] = value
+
+    path = _edited_file(fitted, tmp_path, replace_value)
 
     with pytest.raises(ModelFileError, match=f"parameter '{parameter}' is {value}"):
         load_model(path)
