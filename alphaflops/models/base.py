@@ -47,9 +47,8 @@ _ROWS_ADVICE = (
 )
 
 # Rows per block of the fast size-rule check. A block of 4096 rows of six
-# float64 values is 192 KiB, small enough to stay in the L2 cache (256 KiB
-# or more on most current server and desktop cores) while each of the
-# block's checks reads it.
+# float64 values is 192 KiB, chosen to fit a typical per-core L2 cache (an
+# estimate, not measured per machine) while each of the block's checks reads it.
 _CHECK_BLOCK_ROWS = 4096
 
 # The solver's lower bound for a parameter that must stay above ``low``:

@@ -350,8 +350,9 @@ def upgrade_parameter_entries(entries):
 
     Such files used one speedup for every kernel larger than 1x1. Giving
     small kernels that same speedup predicts exactly what the old model did.
-    Their ``alphaflops_version`` is 0.1.0, as for current files, so only
-    the missing parameter marks them.
+    Such files come from alphaflops 0.1.0. The parameter is filled whenever
+    it is missing, because the ``alphaflops_version`` field is informative
+    and not checked.
     """
     if "small_kernel_speedup" in entries or "kernel_speedup" not in entries:
         return entries
